@@ -1,0 +1,30 @@
+// files.h - reading and (atomically) writing the files tito owns.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace tito {
+
+namespace fs = std::filesystem;
+
+// The whole file; throws UserError naming the file when it cannot be read.
+std::string read_text_file(const fs::path& path);
+
+// Writes `content` so that readers only ever see the old file or the new one, never a mix, even if
+// tito is killed or the machine loses power: write a temporary file in the same folder, fsync it,
+// rename it over the target, fsync the folder.
+void atomic_write_file(const fs::path& path, const std::string& content);
+
+// Parses a JSON file; a syntax error becomes a UserError naming the file, line and column, with
+// `hint` (e.g. how to restore the file). The file is never modified.
+nlohmann::json load_json_file(const fs::path& path, const std::string& hint);
+
+// A short, stable content hash (64-bit FNV-1a, 16 hex digits) for cache keys and rule hashes.
+std::string content_hash(const std::string& data);
+
+// "2026-11-30T07:06:53Z"
+std::string utc_timestamp();
+
+}  // namespace tito

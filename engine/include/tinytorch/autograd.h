@@ -1,0 +1,263 @@
+// autograd.h - the computation graph and its backward nodes.
+//
+// Every differentiable op ends with one line that connects its output to the graph:
+//
+//     Tensor exp(const Tensor& x) {
+//         Tensor out = ...;                                  // the forward computation
+//         return record<ExpBackward>(out, {x}, out.detach());
+//     }
+//
+// When grad mode is on and some input requires grad, record() creates the op's backward node,
+// remembers the inputs in node->inputs, and sets out.grad_fn = node. Otherwise it costs one
+// branch and the op runs exactly as it did before module 06. That is the "backward design" of the
+// course: modules 02-05 write the forward ops with that last line already in place, and module 06
+// writes what each node's backward() does, plus Tensor::backward() that walks the graph.
+//
+//     x (leaf, requires_grad) --exp--> y --sum--> loss
+//     y.grad_fn   = ExpBackward{inputs = {x}, out = y (detached)}
+//     loss.grad_fn = SumBackward{inputs = {y}, input_shape = y.shape()}
+//
+// loss.backward() visits the tensors in reverse topological order; for each one with a grad_fn it
+// calls grad_fn->backward(that tensor's grad), which *adds* the chain-rule gradient into the
+// .grad of each input (accumulate_grad). A tensor used twice receives two contributions.
+//
+// Nodes never hold their own output as a normal handle (that would make a reference cycle
+// out -> grad_fn -> out and leak the graph), only `out.detach()`: same memory, no grad_fn.
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "tinytorch/tensor.h"
+
+namespace tt {
+
+// ---------------------------------------------------------------------------------------------
+// Grad mode [given]: a per-thread switch; record() does nothing while it is off.
+// ---------------------------------------------------------------------------------------------
+
+bool is_grad_enabled();
+void set_grad_enabled(bool enabled);
+
+// Turns grad mode off for its scope (evaluation, optimizer updates, gradient checks):
+//     { tt::NoGradGuard no_grad; y = model.forward(x); }   // y has no grad_fn
+class NoGradGuard {
+public:
+    NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
+    ~NoGradGuard() { set_grad_enabled(previous_); }
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The graph
+// ---------------------------------------------------------------------------------------------
+
+class Node {
+public:
+    virtual ~Node() = default;
+    // "AddBackward", ... as PyTorch names them; shown when a tensor is printed.
+    virtual const char* name() const = 0;
+    // (06) grad_out = d(loss)/d(output), the output's shape. Adds d(loss)/d(input) into every
+    // input that requires grad, through accumulate_grad(). Runs with grad mode off.
+    virtual void backward(const Tensor& grad_out) = 0;
+
+    std::vector<Tensor> inputs;  // the op's tensor arguments, in order
+};
+
+// (06) input.grad += sum_to_shape(grad, input.shape()) when input requires grad; does nothing
+// otherwise. The first contribution allocates .grad.
+void accumulate_grad(const Tensor& input, const Tensor& grad);
+
+// (06) Undoes broadcasting for a gradient: sums `grad` over the dimensions that broadcasting
+// added or stretched, so the result has `shape`.
+//     grad (4, 2, 3), shape (2, 1)  -> sum over dim 0 (added) and dim 2 (stretched) -> (2, 1)
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
+
+// [given] Connects `out` to the graph (see the top of this file). `saved` are passed to the
+// node's constructor. The output must be a new tensor, not one of the inputs.
+template <class NodeT, class... Saved>
+Tensor record(Tensor out, std::initializer_list<Tensor> inputs, Saved&&... saved) {
+    if (!is_grad_enabled()) return out;
+    bool needs_grad = false;
+    for (const Tensor& input : inputs) {
+        TT_ASSERT(!input.defined() || !input.is_same(out), "record: an op returned its input");
+        needs_grad = needs_grad || (input.defined() && input.requires_grad());
+    }
+    if (!needs_grad) return out;
+    auto node = std::make_shared<NodeT>(std::forward<Saved>(saved)...);
+    node->inputs.assign(inputs.begin(), inputs.end());
+    out.set_grad_fn(std::move(node));
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward nodes of the module 02 ops. Forward: engine/src/02_tensor/. Backward (the formula in
+// each comment): engine/src/06_autograd/. g is grad_out; a, b, x are inputs[0], inputs[1].
+// ---------------------------------------------------------------------------------------------
+
+// out = a + b        da += g,  db += g             (each reduced to its input's shape)
+struct AddBackward : Node {
+    const char* name() const override { return "AddBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = a - b        da += g,  db += -g
+struct SubBackward : Node {
+    const char* name() const override { return "SubBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = a * b        da += g * b,  db += g * a
+struct MulBackward : Node {
+    const char* name() const override { return "MulBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = a / b        da += g / b,  db += -g * a / b^2
+struct DivBackward : Node {
+    const char* name() const override { return "DivBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = -x           dx += -g
+struct NegBackward : Node {
+    const char* name() const override { return "NegBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = x^p (p a number)        dx += g * p * x^(p-1)
+struct PowBackward : Node {
+    explicit PowBackward(float exponent) : exponent(exponent) {}
+    const char* name() const override { return "PowBackward"; }
+    void backward(const Tensor& grad_out) override;
+    float exponent;
+};
+
+// out = a^b (b a tensor)        da += g * b * a^(b-1),  db += g * out * ln(a)
+struct PowTensorBackward : Node {
+    explicit PowTensorBackward(Tensor out) : out(std::move(out)) {}
+    const char* name() const override { return "PowTensorBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor out;  // detached
+};
+
+// out = e^x          dx += g * out
+struct ExpBackward : Node {
+    explicit ExpBackward(Tensor out) : out(std::move(out)) {}
+    const char* name() const override { return "ExpBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor out;  // detached
+};
+
+// out = ln x         dx += g / x
+struct LogBackward : Node {
+    const char* name() const override { return "LogBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = sqrt(x)      dx += g / (2 * out)
+struct SqrtBackward : Node {
+    explicit SqrtBackward(Tensor out) : out(std::move(out)) {}
+    const char* name() const override { return "SqrtBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor out;  // detached
+};
+
+// out = sum(x) or sum(x, dim, keepdim)     dx += g, broadcast back over the summed elements
+struct SumBackward : Node {
+    SumBackward(Shape input_shape, std::optional<int64_t> dim, bool keepdim)
+        : input_shape(std::move(input_shape)), dim(dim), keepdim(keepdim) {}
+    const char* name() const override { return "SumBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Shape input_shape;
+    std::optional<int64_t> dim;  // empty: summed over everything; else already wrapped (>= 0)
+    bool keepdim;
+};
+
+// out = mean(x) or mean(x, dim, keepdim)   dx += g / n, broadcast back (n = elements averaged)
+struct MeanBackward : Node {
+    MeanBackward(Shape input_shape, std::optional<int64_t> dim, bool keepdim)
+        : input_shape(std::move(input_shape)), dim(dim), keepdim(keepdim) {}
+    const char* name() const override { return "MeanBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Shape input_shape;
+    std::optional<int64_t> dim;
+    bool keepdim;
+};
+
+// out = max(x) or max(x, dim, keepdim)     dx += g at the position of the (first) maximum only
+struct MaxBackward : Node {
+    MaxBackward(Shape input_shape, std::optional<int64_t> dim, bool keepdim, Tensor indices)
+        : input_shape(std::move(input_shape)), dim(dim), keepdim(keepdim), indices(std::move(indices)) {}
+    const char* name() const override { return "MaxBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Shape input_shape;
+    std::optional<int64_t> dim;
+    bool keepdim;
+    Tensor indices;  // argmax(x) or argmax(x, dim, keepdim), as floats
+};
+
+// out = a @ b        da += g @ b^T,  db += a^T @ g  (batch dimensions reduced to each input's)
+struct MatmulBackward : Node {
+    const char* name() const override { return "MatmulBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = x.view / reshape / flatten / squeeze / unsqueeze      dx += g.reshape(input_shape)
+struct ReshapeBackward : Node {
+    explicit ReshapeBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
+    const char* name() const override { return "ReshapeBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Shape input_shape;
+};
+
+// out = x.permute(dims) / transpose        dx += g.permute(inverse of dims)
+struct PermuteBackward : Node {
+    explicit PermuteBackward(std::vector<int64_t> dims) : dims(std::move(dims)) {}
+    const char* name() const override { return "PermuteBackward"; }
+    void backward(const Tensor& grad_out) override;
+    std::vector<int64_t> dims;  // wrapped (>= 0)
+};
+
+// out = x.slice(dim, start, end, step)     dx[.., start:end:step, ..] += g, zero elsewhere
+struct SliceBackward : Node {
+    SliceBackward(Shape input_shape, int64_t dim, int64_t start, int64_t end, int64_t step)
+        : input_shape(std::move(input_shape)), dim(dim), start(start), end(end), step(step) {}
+    const char* name() const override { return "SliceBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Shape input_shape;
+    int64_t dim, start, end, step;  // wrapped and clamped: 0 <= start <= end <= size
+};
+
+// out = x.select(dim, index)               dx[.., index, ..] += g, zero elsewhere
+struct SelectBackward : Node {
+    SelectBackward(Shape input_shape, int64_t dim, int64_t index)
+        : input_shape(std::move(input_shape)), dim(dim), index(index) {}
+    const char* name() const override { return "SelectBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Shape input_shape;
+    int64_t dim, index;  // wrapped (>= 0)
+};
+
+// out = x.expand(shape)                    dx += sum_to_shape(g, input_shape)
+struct ExpandBackward : Node {
+    explicit ExpandBackward(Shape input_shape) : input_shape(std::move(input_shape)) {}
+    const char* name() const override { return "ExpandBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Shape input_shape;
+};
+
+// out = x.clone() / x.contiguous() (when it copies)      dx += g
+struct CloneBackward : Node {
+    const char* name() const override { return "CloneBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+}  // namespace tt

@@ -1,0 +1,212 @@
+// grader_main.cpp - the main() of every grader executable (Catch2 v2 underneath).
+//
+// tito links: the student's objects + this runner + a module's grader tests + the reference
+// libraries of every other module, then runs the result once per test case, each in its own child
+// process. The child never decides its own grade in a way stray output could fake: it reports
+// through a pipe whose descriptor and a random token tito passes in the environment, and tito
+// treats a missing report (crash, hang, early exit) as a failure.
+//
+// Modes:
+//   grader --tito-list-json FILE   write every test (name, points, visible, file, line) as JSON;
+//                                  run at build time to make the module's tests.json
+//   grader --tito-probe            report "ready" once static initialisation is done, so tito can
+//                                  tell a program that hangs before any test from a slow test
+//   grader --tito-run NAME         run exactly one test case and report its result
+//   grader [catch2 options]        an ordinary Catch2 runner, for contributors
+//
+// Points and visibility come from tags: [points=5], [visible] (the test is also in the lesson's
+// visible tests). Every test must carry a points tag; names must not use Catch2's test-spec
+// characters , [ ] * ~ " \ so that a name on the command line selects exactly that test.
+#define CATCH_CONFIG_RUNNER
+#define CATCH_CONFIG_NO_POSIX_SIGNALS  // let crashes be crashes: tito reads the signal or sanitizer report
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace {
+
+using nlohmann::json;
+
+// What one test case did, gathered by the listener below.
+struct CaseRecord {
+    std::string name;
+    int cases_started = 0;
+    std::size_t passed = 0;
+    std::size_t failed = 0;
+    json failures = json::array();
+};
+
+CaseRecord g_record;
+
+std::string result_type_name(Catch::ResultWas::OfType type) {
+    switch (type) {
+        case Catch::ResultWas::ExpressionFailed: return "assertion";
+        case Catch::ResultWas::ThrewException: return "exception";
+        case Catch::ResultWas::DidntThrowException: return "no exception";
+        case Catch::ResultWas::ExplicitFailure: return "explicit failure";
+        case Catch::ResultWas::FatalErrorCondition: return "fatal error";
+        default: return "failure";
+    }
+}
+
+struct TitoListener : Catch::TestEventListenerBase {
+    using TestEventListenerBase::TestEventListenerBase;
+
+    void testCaseStarting(Catch::TestCaseInfo const& info) override {
+        ++g_record.cases_started;
+        g_record.name = info.name;
+    }
+
+    bool assertionEnded(Catch::AssertionStats const& stats) override {
+        const Catch::AssertionResult& result = stats.assertionResult;
+        if (result.isOk()) {
+            ++g_record.passed;
+            return true;
+        }
+        ++g_record.failed;
+        if (g_record.failures.size() < 5) {
+            json failure = {{"kind", result_type_name(result.getResultType())},
+                            {"file", result.getSourceInfo().file},
+                            {"line", result.getSourceInfo().line},
+                            {"message", result.getMessage()}};
+            if (result.hasExpression()) {
+                failure["expression"] = result.getExpressionInMacro();
+                failure["expansion"] = result.getExpandedExpression();
+            }
+            json info = json::array();
+            for (const Catch::MessageInfo& message : stats.infoMessages) info.push_back(message.message);
+            failure["info"] = info;
+            g_record.failures.push_back(failure);
+        }
+        return true;
+    }
+};
+
+}  // namespace
+
+CATCH_REGISTER_LISTENER(TitoListener)
+
+namespace {
+
+// The result channel, taken from the environment before any test runs and hidden from the test.
+struct Channel {
+    int fd = -1;
+    std::string token;
+};
+
+std::optional<Channel> take_channel() {
+    const char* fd_text = std::getenv("TITO_RESULT_FD");
+    const char* token = std::getenv("TITO_RESULT_TOKEN");
+    if (!fd_text || !token) return std::nullopt;
+    Channel channel{std::atoi(fd_text), token};
+    unsetenv("TITO_RESULT_FD");
+    unsetenv("TITO_RESULT_TOKEN");
+    fcntl(channel.fd, F_SETFD, FD_CLOEXEC);  // a process the test starts does not inherit it
+    return channel;
+}
+
+void report(const Channel& channel, json message) {
+    message["token"] = channel.token;
+    std::string line = message.dump() + "\n";
+    const char* data = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+        ssize_t n = write(channel.fd, data, left);
+        if (n <= 0) return;
+        data += n;
+        left -= static_cast<size_t>(n);
+    }
+}
+
+std::optional<int> points_of(const std::vector<std::string>& tags) {
+    for (const std::string& tag : tags)
+        if (tag.rfind("points=", 0) == 0) return std::atoi(tag.c_str() + 7);
+    return std::nullopt;
+}
+
+int list_tests(Catch::Session& session, const std::string& path) {
+    json tests = json::array();
+    std::set<std::string> names;
+    int problems = 0;
+    for (const Catch::TestCase& test : Catch::getAllTestCasesSorted(session.config())) {
+        const Catch::TestCaseInfo& info = test.getTestCaseInfo();
+        std::optional<int> points = points_of(info.tags);
+        if (!points || *points <= 0) {
+            std::cerr << info.lineInfo.file << ":" << info.lineInfo.line << ": test \"" << info.name
+                      << "\" needs a [points=N] tag with N > 0\n";
+            ++problems;
+        }
+        if (info.name.find_first_of(",[]*~\"\\") != std::string::npos) {
+            std::cerr << info.lineInfo.file << ":" << info.lineInfo.line << ": test \"" << info.name
+                      << "\": names must not contain , [ ] * ~ \" or \\\n";
+            ++problems;
+        }
+        if (!names.insert(info.name).second) {
+            std::cerr << info.lineInfo.file << ":" << info.lineInfo.line << ": duplicate test name \"" << info.name << "\"\n";
+            ++problems;
+        }
+        bool visible = std::find(info.tags.begin(), info.tags.end(), "visible") != info.tags.end();
+        tests.push_back({{"name", info.name},
+                         {"points", points.value_or(0)},
+                         {"visible", visible},
+                         {"tags", info.tags},
+                         {"file", info.lineInfo.file},
+                         {"line", info.lineInfo.line}});
+    }
+    if (problems > 0) return 1;
+    std::ofstream out(path, std::ios::trunc);
+    out << tests.dump(2) << "\n";
+    return out ? 0 : 1;
+}
+
+int run_one(Catch::Session& session, const Channel& channel, const char* program, const std::string& name) {
+    std::string colour = "--use-colour";
+    std::string no = "no";
+    std::vector<const char*> args = {program, colour.c_str(), no.c_str(), name.c_str()};
+    int rc = session.applyCommandLine(static_cast<int>(args.size()), args.data());
+    if (rc != 0) return rc;
+    session.run();
+    std::cout.flush();
+    std::cerr.flush();
+    bool exactly_this_test = g_record.cases_started == 1 && g_record.name == name;
+    report(channel, {{"test", g_record.name},
+                     {"matched", exactly_this_test},
+                     {"passed", exactly_this_test && g_record.failed == 0 && g_record.passed > 0},
+                     {"assertions_passed", g_record.passed},
+                     {"assertions_failed", g_record.failed},
+                     {"failures", g_record.failures}});
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Catch::Session session;
+    if (argc == 3 && std::strcmp(argv[1], "--tito-list-json") == 0) return list_tests(session, argv[2]);
+
+    const bool probe = argc == 2 && std::strcmp(argv[1], "--tito-probe") == 0;
+    const bool run = argc == 3 && std::strcmp(argv[1], "--tito-run") == 0;
+    if (probe || run) {
+        std::optional<Channel> channel = take_channel();
+        if (!channel) {
+            std::cerr << argv[0] << ": --tito-probe and --tito-run are for tito; run without options for a plain Catch2 run\n";
+            return 2;
+        }
+        if (probe) {
+            report(*channel, {{"probe", "ready"}});
+            return 0;
+        }
+        return run_one(session, *channel, argv[0], argv[2]);
+    }
+    return session.run(argc, argv);
+}

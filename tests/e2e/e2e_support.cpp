@@ -1,0 +1,187 @@
+// e2e_support.cpp - see e2e_support.h.
+#include "e2e_support.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace e2e {
+
+namespace {
+
+fs::path from_env(const char* name) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) FAIL(std::string(name) + " is not set: run this test through ctest");
+    return value;
+}
+
+long read_vm_hwm(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+    return 0;
+}
+
+}  // namespace
+
+fs::path tito_binary() { return from_env("TITO_BIN"); }
+fs::path source_dir() { return from_env("TITO_SOURCE_DIR"); }
+fs::path build_dir() { return from_env("TITO_BUILD_DIR"); }
+
+Run run(const std::vector<std::string>& argv, const fs::path& cwd, const std::map<std::string, std::string>& env, double timeout) {
+    std::map<std::string, std::string> environment;
+    for (char** e = environ; *e; ++e) {
+        std::string entry = *e;
+        size_t eq = entry.find('=');
+        if (eq != std::string::npos) environment[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    environment["NO_COLOR"] = "1";
+    for (const auto& [key, value] : env) {
+        if (value.empty()) {
+            environment.erase(key);
+        } else {
+            environment[key] = value;
+        }
+    }
+    std::vector<std::string> env_strings;
+    for (const auto& [key, value] : environment) env_strings.push_back(key + "=" + value);
+    std::vector<char*> envp, args;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> argv_copy = argv;
+    for (auto& a : argv_copy) args.push_back(a.data());
+    args.push_back(nullptr);
+
+    int out_pipe[2], err_pipe[2];
+    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+    const auto start = std::chrono::steady_clock::now();
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+        ::execve(args[0], args.data(), envp.data());
+        ::_exit(127);
+    }
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    Run result;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    int open_pipes = 2;
+    while (open_pipes > 0) {
+        ::poll(fds, 2, 50);
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            char buffer[65536];
+            ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (n <= 0) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_pipes;
+            } else if (sinks[i]->size() < (8u << 20)) {
+                sinks[i]->append(buffer, static_cast<size_t>(n));
+            }
+        }
+        result.peak_rss_kib = std::max(result.peak_rss_kib, read_vm_hwm(pid));
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (elapsed > timeout && !result.timed_out) {
+            result.timed_out = true;
+            ::kill(pid, SIGKILL);
+        }
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+Run tito(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env, double timeout) {
+    std::vector<std::string> argv = {tito_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, cwd, env, timeout);
+}
+
+TempDir::TempDir(const std::string& name) {
+    path = fs::temp_directory_path() / ("tito-e2e-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(path);
+    fs::create_directories(path);
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void write_file(const fs::path& path, const std::string& content) {
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+}
+
+void drop_in_reference(const fs::path& workspace, const std::string& module_dir) {
+    for (const auto& entry : fs::directory_iterator(source_dir() / "engine" / "src" / module_dir))
+        if (entry.path().extension() == ".cpp")
+            fs::copy_file(entry.path(), workspace / module_dir / entry.path().filename(), fs::copy_options::overwrite_existing);
+}
+
+nlohmann::json results(const fs::path& workspace, const std::string& module_dir) {
+    const fs::path file = workspace / ".tito" / "results" / (module_dir + ".json");
+    REQUIRE(fs::exists(file));
+    return nlohmann::json::parse(read_file(file));
+}
+
+nlohmann::json test_result(const nlohmann::json& results, const std::string& name) {
+    for (const auto& t : results.at("tests"))
+        if (t.at("name") == name) return t;
+    FAIL("no test named '" << name << "' in the results");
+    return {};
+}
+
+std::vector<int> processes_with_environment(const std::string& marker) {
+    std::vector<int> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        int pid = std::atoi(name.c_str());
+        if (pid == ::getpid()) continue;
+        std::string environment = read_file(entry.path() / "environ");
+        std::replace(environment.begin(), environment.end(), '\0', '\n');
+        if (("\n" + environment).find("\n" + marker + "\n") != std::string::npos) found.push_back(pid);
+    }
+    return found;
+}
+
+int commit_count(const fs::path& workspace) {
+    Run r = run({"/usr/bin/git", "-C", workspace.string(), "rev-list", "--count", "HEAD"}, workspace);
+    if (r.exit_code != 0) return -1;
+    return std::atoi(r.out.c_str());
+}
+
+}  // namespace e2e
