@@ -18,7 +18,7 @@ namespace {
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 // What a failed assertion looked like, for a person: one line for the table and the full text.
-void describe_failures(const nlohmann::json& report, bool visible, TestCaseResult& test) {
+void describe_failures(const nlohmann::json& report, bool visible, const Limits& limits, TestCaseResult& test) {
     const nlohmann::json failures = report.value("failures", nlohmann::json::array());
     if (failures.empty()) {
         if (!report.value("matched", false)) {
@@ -51,6 +51,9 @@ void describe_failures(const nlohmann::json& report, bool visible, TestCaseResul
     if (f.value("kind", "") == "exception") {
         std::string message = f.value("message", "");
         test.reason = message.rfind("not implemented", 0) == 0 ? first_line(message) : "threw: " + first_line(message);
+        // Under the address-space limit an allocation fails instead of growing past the limit.
+        if (message.find("bad_alloc") != std::string::npos)
+            test.reason = "ran out of memory (limit " + std::to_string(limits.memory_mib) + " MiB): threw " + first_line(message);
     } else if (f.contains("expansion")) {
         test.reason = "expected " + first_line(f.value("expression", "")) + " -- got " + first_line(f.value("expansion", ""));
         const auto info = f.value("info", nlohmann::json::array());
@@ -76,7 +79,7 @@ void evaluate(const RunResult& run, const Limits& limits, TestCaseResult& test) 
             return;
         }
         test.status = "failed";
-        describe_failures(*report, test.visible, test);
+        describe_failures(*report, test.visible, limits, test);
     } else {
         test.status = "crashed";
         if (!finding.empty()) {
