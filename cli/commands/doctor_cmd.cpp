@@ -85,10 +85,20 @@ void check_openblas(std::vector<Check>& checks) {
                           "sudo apt-get install libopenblas-dev"});
         return;
     }
-    using GetConfig = char* (*)();
-    auto config = reinterpret_cast<GetConfig>(::dlsym(handle, "openblas_get_config"));
+    using GetText = char* (*)();
+    auto config = reinterpret_cast<GetText>(::dlsym(handle, "openblas_get_config"));
+    auto corename = reinterpret_cast<GetText>(::dlsym(handle, "openblas_get_corename"));
     std::string detail = config ? config() : "found";
+    std::string core = corename ? corename() : "";
     ::dlclose(handle);
+    // Virtual machines often hide the CPU model; OpenBLAS then falls back to 2004-era kernels.
+    const char* better = __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
+    if (core == "Prescott" && better && !std::getenv("OPENBLAS_CORETYPE")) {
+        checks.push_back({"openblas", "warn", detail + ": slow Prescott kernels on a CPU that has " +
+                                                   (std::string(better) == "SkylakeX" ? "AVX-512" : "AVX2"),
+                          std::string("export OPENBLAS_CORETYPE=") + better + " (OpenBLAS did not recognise this CPU model)"});
+        return;
+    }
     checks.push_back({"openblas", "ok", detail, ""});
 }
 
@@ -119,7 +129,7 @@ void check_workspace(const Course& course, std::vector<Check>& checks) {
         }
         GitRepo repo = GitRepo::open_or_init(*root);
         checks.push_back({"workspace", "ok",
-                          root->string() + ", " + std::to_string(workspace.progress().modules.size()) + " modules started, commit " +
+                          root->string() + ", " + std::to_string(workspace.progress().modules.size()) + (workspace.progress().modules.size() == 1 ? " module" : " modules") + " started, commit " +
                               (repo.head().empty() ? "none" : repo.head()),
                           ""});
     } catch (const UserError& e) {
