@@ -61,7 +61,9 @@ private:
 
 class Node {
 public:
-    virtual ~Node() = default;
+    // [given] Frees the graph behind this node iteratively: a chain of thousands of ops would
+    // otherwise be destroyed by recursion (node -> input -> its node -> ...) and overflow the stack.
+    virtual ~Node();
     // "AddBackward", ... as PyTorch names them; shown when a tensor is printed.
     virtual const char* name() const = 0;
     // (06) grad_out = d(loss)/d(output), the output's shape. Adds d(loss)/d(input) into every

@@ -110,6 +110,8 @@ public:
     float* data() const { return impl().storage->data.data() + impl().offset; }
     // True when the tensor is the same object (not merely equal values).
     bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+    // How many Tensor handles share this TensorImpl (1: this handle is the last one).
+    long use_count() const { return impl_.use_count(); }
     TensorImpl& impl() const;
 
     // --- element access (02) -----------------------------------------------------------------
