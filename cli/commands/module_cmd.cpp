@@ -128,9 +128,11 @@ int run_start(const StartOptions& options) {
         (place_file(course.template_path(m, file), target) ? placed : kept).push_back(m.dir_name() + "/" + file);
     }
     place_file(content / "README.md", folder / "README.md");
-    if (fs::exists(content / "tests"))
+    if (fs::exists(content / "tests")) {
         for (const auto& entry : fs::directory_iterator(content / "tests"))
             place_file(entry.path(), folder / "tests" / entry.path().filename());
+        place_file(course.share() / "testing" / "grading.h", folder / "tests" / "grading.h");
+    }
 
     Progress& progress = workspace.progress();
     if (!progress.modules.count(m.id)) {

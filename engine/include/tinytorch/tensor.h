@@ -211,6 +211,7 @@ Tensor scalar(float value);  // a 0-d tensor, shape ()
 Tensor from_vector(const std::vector<float>& data, const Shape& shape);
 Tensor tensor(std::initializer_list<float> values);                                 // 1-D
 Tensor tensor(std::initializer_list<std::initializer_list<float>> rows);             // 2-D
+// (A one-column matrix {{1}, {2}} is ambiguous between the two: use from_vector({1, 2}, {2, 1}).)
 Tensor arange(float end);                                    // 0, 1, ..., < end
 Tensor arange(float start, float end, float step = 1.0f);    // start, start+step, ..., < end
 // Uniform in [0, 1) and standard normal, from `gen` or the default generator (random.h).
