@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "tinytorch/activations.h"
+#include "tinytorch/losses.h"
 #include "tinytorch/tensor.h"
 
 namespace tt {
@@ -260,6 +262,105 @@ struct ExpandBackward : Node {
 struct CloneBackward : Node {
     const char* name() const override { return "CloneBackward"; }
     void backward(const Tensor& grad_out) override;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Backward nodes of the module 03 activations. Forward: engine/src/03_activations/.
+// Backward: engine/src/06_autograd/nodes_activations.cpp. g is grad_out, x is inputs[0].
+// ---------------------------------------------------------------------------------------------
+
+// out = relu(x)                dx += g * (x > 0)
+struct ReluBackward : Node {
+    const char* name() const override { return "ReluBackward"; }
+    void backward(const Tensor& grad_out) override;
+};
+
+// out = leaky_relu(x, s)       dx += g * (x > 0 ? 1 : s)
+struct LeakyReluBackward : Node {
+    explicit LeakyReluBackward(float negative_slope) : negative_slope(negative_slope) {}
+    const char* name() const override { return "LeakyReluBackward"; }
+    void backward(const Tensor& grad_out) override;
+    float negative_slope;
+};
+
+// out = sigmoid(x)             dx += g * out * (1 - out)
+struct SigmoidBackward : Node {
+    explicit SigmoidBackward(Tensor out) : out(std::move(out)) {}
+    const char* name() const override { return "SigmoidBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor out;  // detached
+};
+
+// out = tanh(x)                dx += g * (1 - out^2)
+struct TanhBackward : Node {
+    explicit TanhBackward(Tensor out) : out(std::move(out)) {}
+    const char* name() const override { return "TanhBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor out;  // detached
+};
+
+// out = gelu(x)                dx += g * gelu'(x)
+//   exact: gelu'(x) = Phi(x) + x phi(x)  (Phi, phi: the standard normal's CDF and density)
+//   tanh:  the derivative of the tanh approximation itself, so gradients match its forward
+struct GeluBackward : Node {
+    explicit GeluBackward(GeluApproximation approximate) : approximate(approximate) {}
+    const char* name() const override { return "GeluBackward"; }
+    void backward(const Tensor& grad_out) override;
+    GeluApproximation approximate;
+};
+
+// out = softmax(x, dim)        dx += out * (g - sum(g * out, dim, keepdim))
+struct SoftmaxBackward : Node {
+    SoftmaxBackward(Tensor out, int64_t dim) : out(std::move(out)), dim(dim) {}
+    const char* name() const override { return "SoftmaxBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor out;   // detached
+    int64_t dim;  // wrapped (>= 0)
+};
+
+// out = log_softmax(x, dim)    dx += g - exp(out) * sum(g, dim, keepdim)
+struct LogSoftmaxBackward : Node {
+    LogSoftmaxBackward(Tensor out, int64_t dim) : out(std::move(out)), dim(dim) {}
+    const char* name() const override { return "LogSoftmaxBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor out;   // detached
+    int64_t dim;  // wrapped (>= 0)
+};
+
+// ---------------------------------------------------------------------------------------------
+// Backward nodes of the module 05 losses (mse_loss is built from module-02 ops and needs none).
+// Forward: engine/src/05_losses/. Backward: engine/src/06_autograd/nodes_losses.cpp.
+// Targets are data: they never receive a gradient. g is () for mean/sum, per-example for none.
+// ---------------------------------------------------------------------------------------------
+
+// out = cross_entropy(logits (N, C), targets (N,))
+//     dlogits += (probabilities - q) * g   (divided by N for mean), q the (smoothed) one-hot target
+struct CrossEntropyBackward : Node {
+    CrossEntropyBackward(Tensor probabilities, Tensor targets, Reduction reduction, float label_smoothing)
+        : probabilities(std::move(probabilities)), targets(std::move(targets)), reduction(reduction),
+          label_smoothing(label_smoothing) {}
+    const char* name() const override { return "CrossEntropyBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Tensor probabilities;  // softmax(logits), (N, C), detached
+    Tensor targets;        // (N,)
+    Reduction reduction;
+    float label_smoothing;
+};
+
+// out = binary_cross_entropy(p, y)          dp += g * (p - y) / max(p (1 - p), 1e-12)  (/ n for mean)
+struct BCEBackward : Node {
+    explicit BCEBackward(Reduction reduction) : reduction(reduction) {}
+    const char* name() const override { return "BCEBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Reduction reduction;
+};
+
+// out = binary_cross_entropy_with_logits(x, y)     dx += g * (sigmoid(x) - y)  (/ n for mean)
+struct BCEWithLogitsBackward : Node {
+    explicit BCEWithLogitsBackward(Reduction reduction) : reduction(reduction) {}
+    const char* name() const override { return "BCEWithLogitsBackward"; }
+    void backward(const Tensor& grad_out) override;
+    Reduction reduction;
 };
 
 }  // namespace tt

@@ -11,10 +11,13 @@
 // Read the headers in course order: tensor.h (02), autograd.h (06), kernels.h (02, 15).
 #pragma once
 
+#include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/errors.h"
 #include "tinytorch/gradcheck.h"
 #include "tinytorch/kernels.h"
+#include "tinytorch/layers.h"
+#include "tinytorch/losses.h"
 #include "tinytorch/random.h"
 #include "tinytorch/setup.h"
 #include "tinytorch/tensor.h"
