@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands/doctor_cmd.h"
+#include "commands/milestone_cmd.h"
 #include "commands/module_cmd.h"
 #include "commands/status_cmd.h"
 #include "commands/test_cmd.h"
@@ -24,6 +25,7 @@ struct CommandEntry {
 const CommandEntry kCommands[] = {
     {"module", tito::setup_module},
     {"test", tito::setup_test},
+    {"milestone", tito::setup_milestone},
     {"status", tito::setup_status},
     {"doctor", tito::setup_doctor},
 };

@@ -496,7 +496,8 @@ private:
 // with another token, a last line cut off by a crash) is ignored.
 class ResultChannel {
 public:
-    explicit ResultChannel(std::string token) : token_(std::move(token)) {}
+    ResultChannel(std::string token, std::function<void(const nlohmann::json&)> on_report)
+        : token_(std::move(token)), on_report_(std::move(on_report)) {}
 
     void add(const char* data, size_t n) {
         while (n > 0) {
@@ -529,10 +530,12 @@ private:
         if (token == message.end() || !token->is_string() || token->get_ref<const std::string&>() != token_) return;
         message.erase("token");
         kept_bytes_ += line_.size();
+        if (on_report_) on_report_(message);
         reports_.push_back(std::move(message));
     }
 
     std::string token_;
+    std::function<void(const nlohmann::json&)> on_report_;
     std::string line_;
     bool discarding_ = false;
     size_t kept_bytes_ = 0;
@@ -885,7 +888,7 @@ RunResult run_sandboxed(const RunRequest& request) {
 
     Run run(request, child, std::move(foreign), start);
     OutputCollector output(request.output_keep_bytes);
-    ResultChannel results(token);
+    ResultChannel results(token, request.on_report);
     auto add_output = [&](const char* data, size_t n) { output.add(data, n); };
     auto add_result = [&](const char* data, size_t n) { results.add(data, n); };
     const int64_t output_limit = request.limits.output_kib * 1024;

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -48,6 +49,9 @@ struct RunRequest {
     std::filesystem::path working_dir;                // empty: tito's current directory
     Limits limits;
     size_t output_keep_bytes = 16 * 1024;             // kept from the start and from the end
+    // Called with each result-channel message as it arrives (live progress); runs in tito's
+    // thread between polls, so keep it quick. The messages are also in RunResult::reports.
+    std::function<void(const nlohmann::json&)> on_report;
 };
 
 enum class Outcome {

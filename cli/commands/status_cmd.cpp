@@ -5,6 +5,7 @@
 
 #include "course.h"
 #include "errors.h"
+#include "milestones.h"
 #include "term.h"
 #include "workspace.h"
 
@@ -16,6 +17,7 @@ int run_status() {
     const Course course = Course::load(find_share_dir());
     const Workspace workspace = open_current_workspace();
     const Progress& progress = workspace.progress();
+    const std::vector<MilestoneInfo> milestones = load_milestones(course);
 
     if (console().json) {
         nlohmann::json modules = nlohmann::json::array();
@@ -29,19 +31,30 @@ int run_status() {
             }
             modules.push_back(j);
         }
-        std::cout << nlohmann::json{{"workspace", workspace.root().string()}, {"modules", modules}}.dump(2) << "\n";
+        nlohmann::json milestone_states = nlohmann::json::array();
+        for (const MilestoneInfo& m : milestones)
+            milestone_states.push_back({{"name", m.name}, {"after", m.after}, {"state", milestone_state(course, workspace, m)}});
+        std::cout << nlohmann::json{{"workspace", workspace.root().string()}, {"modules", modules}, {"milestones", milestone_states}}.dump(2)
+                  << "\n";
         return kExitOk;
     }
 
     Table table;
-    table.header = {"#", "module", "state", "best", "last", "tests run"};
-    table.right_aligned = {true, false, false, true, true, true};
+    table.header = {"#", "module", "state", "best", "last", "tests run", "milestone"};
+    table.right_aligned = {true, false, false, true, true, true, false};
     int passed = 0;
     for (const ModuleInfo& m : course.modules()) {
         const std::string state = workspace.module_state(course, m);
         passed += state == "passed";
         Color color = state == "passed" ? Color::green : state == "started" ? Color::yellow : state == "locked" ? Color::dim : Color::none;
-        std::vector<std::string> row = {m.id, m.name, paint(state, color), "", "", ""};
+        std::string unlocks;
+        for (const MilestoneInfo& milestone : milestones) {
+            if (milestone.after != m.id) continue;
+            const std::string milestone_state_text = milestone_state(course, workspace, milestone);
+            Color milestone_color = milestone_state_text == "passed" ? Color::green : milestone_state_text == "not passed" ? Color::red : Color::dim;
+            unlocks += (unlocks.empty() ? "" : ", ") + milestone.name + " " + paint(milestone_state_text, milestone_color);
+        }
+        std::vector<std::string> row = {m.id, m.name, paint(state, color), "", "", "", unlocks};
         if (auto it = progress.modules.find(m.id); it != progress.modules.end() && it->second.last_score >= 0) {
             const std::string max = "/" + std::to_string(it->second.max_score);
             row[3] = std::to_string(it->second.best_score) + max;
@@ -52,7 +65,10 @@ int run_status() {
     }
     std::cout << "Workspace " << workspace.root().string() << "\n\n";
     table.print(std::cout);
-    std::cout << "\n" << passed << " of " << course.modules().size() << " modules passed.";
+    int milestones_passed = 0;
+    for (const MilestoneInfo& milestone : milestones) milestones_passed += milestone_state(course, workspace, milestone) == "passed";
+    std::cout << "\n" << passed << " of " << course.modules().size() << " modules passed, " << milestones_passed << " of "
+              << milestones.size() << " milestones.";
     if (const ModuleInfo* last = course.find(progress.last_module)) std::cout << " Working on " << last->dir_name() << ".";
     std::cout << "\n";
     return kExitOk;

@@ -20,8 +20,6 @@
 #define CATCH_CONFIG_RUNNER
 #define CATCH_CONFIG_NO_POSIX_SIGNALS  // let crashes be crashes: tito reads the signal or sanitizer report
 #include <catch2/catch.hpp>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -32,6 +30,8 @@
 #include <optional>
 #include <set>
 #include <string>
+
+#include "channel.h"
 
 namespace {
 
@@ -98,35 +98,9 @@ CATCH_REGISTER_LISTENER(TitoListener)
 
 namespace {
 
-// The result channel, taken from the environment before any test runs and hidden from the test.
-struct Channel {
-    int fd = -1;
-    std::string token;
-};
-
-std::optional<Channel> take_channel() {
-    const char* fd_text = std::getenv("TITO_RESULT_FD");
-    const char* token = std::getenv("TITO_RESULT_TOKEN");
-    if (!fd_text || !token) return std::nullopt;
-    Channel channel{std::atoi(fd_text), token};
-    unsetenv("TITO_RESULT_FD");
-    unsetenv("TITO_RESULT_TOKEN");
-    fcntl(channel.fd, F_SETFD, FD_CLOEXEC);  // a process the test starts does not inherit it
-    return channel;
-}
-
-void report(const Channel& channel, json message) {
-    message["token"] = channel.token;
-    std::string line = message.dump() + "\n";
-    const char* data = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-        ssize_t n = write(channel.fd, data, left);
-        if (n <= 0) return;
-        data += n;
-        left -= static_cast<size_t>(n);
-    }
-}
+using tito_channel::Channel;
+using tito_channel::report;
+using tito_channel::take_channel;
 
 std::optional<int> points_of(const std::vector<std::string>& tags) {
     for (const std::string& tag : tags)

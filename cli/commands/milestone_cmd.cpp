@@ -1,0 +1,289 @@
+// milestone_cmd.cpp - `tito milestone list | run <name> [--force] [--reference] | status`.
+#include "commands/milestone_cmd.h"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "course.h"
+#include "errors.h"
+#include "files.h"
+#include "git_repo.h"
+#include "milestones.h"
+#include "term.h"
+#include "workspace.h"
+
+namespace tito {
+
+namespace {
+
+struct RunOptions {
+    std::string name;
+    bool force = false;
+    bool reference = false;
+};
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
+}
+
+std::string format_value(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4g", value);
+    return text;
+}
+
+Color state_color(const std::string& state) {
+    if (state == "passed") return Color::green;
+    if (state == "not passed") return Color::red;
+    if (state == "locked") return Color::dim;
+    return Color::none;
+}
+
+// Wraps a paragraph at `width` columns with `indent` spaces before each line.
+std::string wrap(const std::string& text, size_t width, size_t indent) {
+    std::string out, line;
+    std::istringstream words(text);
+    std::string word;
+    while (words >> word) {
+        if (!line.empty() && line.size() + 1 + word.size() > width) {
+            out += std::string(indent, ' ') + line + "\n";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + word;
+    }
+    if (!line.empty()) out += std::string(indent, ' ') + line + "\n";
+    return out;
+}
+
+// "two-layer seed 3  epoch 1200/5000  loss 0.0421  accuracy 100%"
+std::string progress_text(const nlohmann::json& fields) {
+    std::string text;
+    for (const auto& [key, value] : fields.items()) {
+        if (key == "epochs") continue;
+        std::string shown;
+        if (key == "epoch" && fields.contains("epochs")) {
+            shown = value.dump() + "/" + fields.at("epochs").dump();
+        } else if (key == "accuracy" && value.is_number()) {
+            shown = format_value(100.0 * value.get<double>()) + "%";
+        } else if (value.is_number_float()) {
+            shown = format_value(value.get<double>());
+        } else if (value.is_string()) {
+            shown = value.get<std::string>();
+        } else {
+            shown = value.dump();
+        }
+        text += (text.empty() ? "" : "  ") + key + " " + shown;
+    }
+    return text;
+}
+
+int run_list() {
+    const Course course = Course::load(find_share_dir());
+    const std::vector<MilestoneInfo> milestones = load_milestones(course);
+    std::optional<Workspace> workspace;
+    if (auto root = Workspace::find_root(fs::current_path())) workspace = Workspace::open(*root);
+
+    if (console().json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const MilestoneInfo& m : milestones) {
+            nlohmann::json j = {{"name", m.name}, {"year", m.year}, {"title", m.title}, {"after", m.after}, {"requires", m.required}};
+            if (workspace) j["state"] = milestone_state(course, *workspace, m);
+            out.push_back(j);
+        }
+        std::cout << out.dump(2) << "\n";
+        return kExitOk;
+    }
+    Table table;
+    table.header = {"milestone", "year", "title", "after"};
+    if (workspace) table.header.push_back("state");
+    table.right_aligned = {false, true, false, false, false};
+    for (const MilestoneInfo& m : milestones) {
+        const ModuleInfo* after = course.find(m.after);
+        std::vector<std::string> row = {m.name, std::to_string(m.year), m.title, after ? after->dir_name() : m.after};
+        if (workspace) {
+            const std::string state = milestone_state(course, *workspace, m);
+            row.push_back(paint(state, state_color(state)));
+        }
+        table.rows.push_back(row);
+    }
+    table.print(std::cout);
+    if (console().verbosity >= 0) std::cout << "\nRun one with `tito milestone run <name>` once its modules are passed.\n";
+    return kExitOk;
+}
+
+int run_status() {
+    const Course course = Course::load(find_share_dir());
+    const Workspace workspace = open_current_workspace();
+    const std::vector<MilestoneInfo> milestones = load_milestones(course);
+    if (console().json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const MilestoneInfo& m : milestones) {
+            nlohmann::json j = {{"name", m.name}, {"state", milestone_state(course, workspace, m)},
+                                {"missing", milestone_missing(course, workspace, m)}};
+            if (auto it = workspace.progress().milestones.find(m.name); it != workspace.progress().milestones.end()) {
+                j["attempts"] = it->second.attempts;
+                j["last_metrics"] = it->second.last_metrics;
+                j["passed_at"] = it->second.passed_at;
+            }
+            out.push_back(j);
+        }
+        std::cout << out.dump(2) << "\n";
+        return kExitOk;
+    }
+    Table table;
+    table.header = {"milestone", "year", "state", "runs", "needs"};
+    table.right_aligned = {false, true, false, true, false};
+    for (const MilestoneInfo& m : milestones) {
+        const std::string state = milestone_state(course, workspace, m);
+        auto it = workspace.progress().milestones.find(m.name);
+        const int attempts = it == workspace.progress().milestones.end() ? 0 : it->second.attempts;
+        table.rows.push_back({m.name, std::to_string(m.year), paint(state, state_color(state)), attempts ? std::to_string(attempts) : "",
+                              state == "locked" ? "pass " + join(milestone_missing(course, workspace, m)) : ""});
+    }
+    table.print(std::cout);
+    return kExitOk;
+}
+
+int run_run(const RunOptions& options) {
+    const Course course = Course::load(find_share_dir());
+    const std::vector<MilestoneInfo> milestones = load_milestones(course);
+    const MilestoneInfo& m = resolve_milestone(milestones, options.name);
+
+    std::optional<Workspace> workspace;
+    if (auto root = Workspace::find_root(fs::current_path())) workspace = Workspace::open(*root);
+    if (!workspace && !options.reference)
+        throw UserError("not inside a tito workspace (no .tito/workspace.json here or above)",
+                        "cd into your workspace, or add --reference to run the reference engine");
+
+    bool locked = false;
+    if (workspace && !options.reference) {
+        std::vector<std::string> missing = milestone_missing(course, *workspace, m);
+        locked = !missing.empty();
+        if (locked && !options.force)
+            throw UserError("milestone " + m.name + " is locked: pass " + join(missing) + " first",
+                            "`tito test` those modules; or add --force to run it anyway (a forced run does not count)");
+    }
+    // A reference run, or a forced run of a locked milestone, is shown but never recorded.
+    const bool counts = workspace && !options.reference && !locked;
+    const bool show = !console().json && console().verbosity >= 0;
+
+    if (show) {
+        std::cout << paint("Milestone " + m.name + " (" + std::to_string(m.year) + "): " + m.title, Color::bold) << "\n"
+                  << wrap(m.note, 96, 2) << "\n";
+    }
+
+    ProgressLine progress;
+    auto last_printed = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    MilestoneOptions run_options;
+    run_options.reference = options.reference;
+    run_options.on_report = [&](const nlohmann::json& report) {
+        if (!show) return;
+        if (report.contains("log")) {
+            progress.clear();
+            std::cout << "  " << report.at("log").get<std::string>() << "\n" << std::flush;
+        } else if (report.contains("progress")) {
+            const std::string text = "  " + progress_text(report.at("progress"));
+            if (console().interactive) {
+                progress.update(text);
+            } else if (std::chrono::steady_clock::now() - last_printed > std::chrono::seconds(1)) {
+                // In a log, one line a second at most.
+                std::cout << text << "\n" << std::flush;
+                last_printed = std::chrono::steady_clock::now();
+            }
+        }
+    };
+    if (show) {
+        progress.update("  building ...");
+    }
+    MilestoneOutcome outcome = run_milestone(course, workspace ? &*workspace : nullptr, m, run_options);
+    progress.clear();
+
+    if (counts) {
+        MilestoneProgress& record = workspace->progress().milestones[m.name];
+        ++record.attempts;
+        record.last_run_at = utc_timestamp();
+        record.last_metrics = outcome.metrics;
+        if (outcome.passed && !record.passed) {
+            record.passed = true;
+            record.passed_at = record.last_run_at;
+            record.best_metrics = outcome.metrics;
+        }
+        workspace->save_progress();
+        GitRepo::open_or_init(workspace->root())
+            .commit_all("tito milestone run " + m.name + ": " + (outcome.passed ? "passed" : "not passed"));
+    }
+
+    if (console().json) {
+        nlohmann::json conditions = nlohmann::json::array();
+        for (const ConditionResult& c : outcome.conditions)
+            conditions.push_back({{"metric", c.condition.metric}, {"label", c.condition.label}, {"requirement", c.condition.requirement()},
+                                  {"value", c.value ? nlohmann::json(*c.value) : nlohmann::json()}, {"ok", c.ok}});
+        std::cout << nlohmann::json{{"milestone", m.name},         {"passed", outcome.passed},
+                                    {"recorded", counts},          {"student_modules", outcome.student_modules},
+                                    {"metrics", outcome.metrics},  {"conditions", conditions},
+                                    {"failure", outcome.failure},  {"build_seconds", outcome.build_seconds},
+                                    {"run_seconds", outcome.run_seconds}}
+                         .dump(2)
+                  << "\n";
+        return outcome.passed ? kExitOk : kExitFailed;
+    }
+    if (!show) return outcome.passed ? kExitOk : kExitFailed;
+
+    std::cout << "\n  code: "
+              << (options.reference ? "the reference engine only (--reference)"
+                  : outcome.student_modules.empty() ? "the reference engine (no module passed yet)"
+                                                    : "yours for " + join(outcome.student_modules) + "; the reference for the rest")
+              << "\n";
+    if (!outcome.failure.empty()) {
+        std::cout << "  " << paint("the program " + outcome.failure, Color::red) << "\n";
+        if (console().verbosity > 0 && !outcome.output.empty()) std::cout << outcome.output << "\n";
+    }
+    Table table;
+    table.header = {"check", "value", "needed", ""};
+    table.right_aligned = {false, true, true, false};
+    for (const ConditionResult& c : outcome.conditions)
+        table.rows.push_back({c.condition.label, c.value ? format_value(*c.value) : "-", c.condition.requirement(),
+                              c.ok ? paint("ok", Color::green) : paint("no", Color::red)});
+    std::cout << "\n";
+    table.print(std::cout);
+    std::cout << "\n"
+              << (outcome.passed ? paint("PASSED", Color::green) : paint("NOT PASSED", Color::red)) << "  (" << m.name << ", run "
+              << format_value(outcome.run_seconds) << " s)";
+    if (counts) {
+        std::cout << (outcome.passed ? " - recorded in your progress." : " - recorded; try again after fixing your modules.");
+    } else if (options.reference) {
+        std::cout << " - a reference run is not recorded.";
+    } else if (workspace) {
+        std::cout << " - a forced run of a locked milestone is not recorded.";
+    }
+    std::cout << "\n";
+    return outcome.passed ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void setup_milestone(CLI::App& app, CommandRunner& run) {
+    CLI::App* milestone = app.add_subcommand("milestone", "Train historical models (perceptron, xor, ...) on your own engine");
+    milestone->require_subcommand(1);
+
+    CLI::App* list = milestone->add_subcommand("list", "The milestones, their year and what unlocks them");
+    list->callback([&run] { run = run_list; });
+
+    CLI::App* status = milestone->add_subcommand("status", "Which milestones you have passed, and what the others need");
+    status->callback([&run] { run = run_status; });
+
+    auto options = std::make_shared<RunOptions>();
+    CLI::App* start = milestone->add_subcommand("run", "Build a milestone with your passed modules and run it");
+    start->add_option("name", options->name, "Milestone name (see `tito milestone list`)")->required();
+    start->add_flag("--force", options->force, "Run a locked milestone anyway (the result does not count)");
+    start->add_flag("--reference", options->reference, "Use the reference engine alone, to compare (not recorded)");
+    start->callback([&run, options] { run = [options] { return run_run(*options); }; });
+}
+
+}  // namespace tito

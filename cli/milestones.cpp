@@ -1,0 +1,210 @@
+// milestones.cpp - see milestones.h.
+#include "milestones.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+#include <set>
+#include <sstream>
+
+#include "compiler.h"
+#include "errors.h"
+#include "files.h"
+
+namespace tito {
+
+namespace {
+
+std::string number_text(double value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+}  // namespace
+
+std::string MilestoneCondition::requirement() const {
+    if (at_least && at_most) return "between " + number_text(*at_least) + " and " + number_text(*at_most);
+    if (at_least) return ">= " + number_text(*at_least);
+    if (at_most) return "<= " + number_text(*at_most);
+    return "reported";
+}
+
+bool MilestoneCondition::holds(double value) const {
+    // A tolerance for floating-point round-off: 0.75 reported as 0.7500000001 still holds.
+    constexpr double slack = 1e-6;
+    if (at_least && value < *at_least - slack) return false;
+    if (at_most && value > *at_most + slack) return false;
+    return true;
+}
+
+std::vector<MilestoneInfo> load_milestones(const Course& course) {
+    const nlohmann::json config = course.config("milestones.json");
+    std::vector<MilestoneInfo> milestones;
+    for (const auto& [name, j] : config.items()) {
+        if (name.rfind('_', 0) == 0) continue;  // "_comment"
+        MilestoneInfo m;
+        m.name = name;
+        try {
+            m.year = j.at("year").get<int>();
+            m.title = j.at("title").get<std::string>();
+            m.note = j.value("note", "");
+            m.after = j.value("after", "");
+            m.required = j.at("requires").get<std::vector<std::string>>();
+            const nlohmann::json limits = j.value("limits", nlohmann::json::object());
+            m.limits.wall_seconds = limits.value("wall_seconds", 120.0);
+            m.limits.cpu_seconds = limits.value("cpu_seconds", 2 * m.limits.wall_seconds);
+            m.limits.memory_mib = limits.value("memory_mib", int64_t{2048});
+            for (const nlohmann::json& c : j.at("pass")) {
+                MilestoneCondition condition;
+                condition.metric = c.at("metric").get<std::string>();
+                condition.label = c.value("label", condition.metric);
+                if (c.contains("at_least")) condition.at_least = c.at("at_least").get<double>();
+                if (c.contains("at_most")) condition.at_most = c.at("at_most").get<double>();
+                m.pass.push_back(condition);
+            }
+        } catch (const nlohmann::json::exception& e) {
+            throw UserError("configs/milestones.json: milestone '" + name + "': " + e.what(), "fix the file or reinstall tito");
+        }
+        m.available = fs::exists(course.share() / "milestones" / name / "libmilestone.a");
+        milestones.push_back(std::move(m));
+    }
+    std::sort(milestones.begin(), milestones.end(), [](const MilestoneInfo& a, const MilestoneInfo& b) {
+        return std::tie(a.year, a.name) < std::tie(b.year, b.name);
+    });
+    return milestones;
+}
+
+const MilestoneInfo& resolve_milestone(const std::vector<MilestoneInfo>& milestones, const std::string& name) {
+    std::string names;
+    for (const MilestoneInfo& m : milestones) {
+        if (m.name == name) return m;
+        names += (names.empty() ? "" : ", ") + m.name;
+    }
+    throw UserError("unknown milestone '" + name + "'", "the milestones are: " + names + " (`tito milestone list`)");
+}
+
+std::vector<std::string> milestone_missing(const Course& course, const Workspace& workspace, const MilestoneInfo& m) {
+    std::vector<std::string> missing;
+    for (const std::string& id : m.required) {
+        auto it = workspace.progress().modules.find(id);
+        if (it == workspace.progress().modules.end() || it->second.state != "passed") {
+            const ModuleInfo* module = course.find(id);
+            missing.push_back(module ? module->dir_name() : id);
+        }
+    }
+    return missing;
+}
+
+std::string milestone_state(const Course& course, const Workspace& workspace, const MilestoneInfo& m) {
+    auto it = workspace.progress().milestones.find(m.name);
+    if (it != workspace.progress().milestones.end() && it->second.passed) return "passed";
+    if (!milestone_missing(course, workspace, m).empty()) return "locked";
+    if (it != workspace.progress().milestones.end() && it->second.attempts > 0) return "not passed";
+    return "ready";
+}
+
+MilestoneOutcome run_milestone(const Course& course, const Workspace* workspace, const MilestoneInfo& m,
+                               const MilestoneOptions& options) {
+    MilestoneOutcome outcome;
+    if (!m.available) throw UserError("milestone " + m.name + " is not installed", "rebuild or reinstall tito");
+    const auto build_start = std::chrono::steady_clock::now();
+
+    // Which modules run the student's code: every passed module (with its files present).
+    std::vector<const ModuleInfo*> student;
+    if (!options.reference) {
+        if (workspace == nullptr)
+            throw UserError("not inside a tito workspace", "run milestones from your workspace, or add --reference to run the reference engine");
+        for (const ModuleInfo& module : course.modules()) {
+            auto it = workspace->progress().modules.find(module.id);
+            if (it == workspace->progress().modules.end() || it->second.state != "passed" || !module.has_content) continue;
+            student.push_back(&module);
+            outcome.student_modules.push_back(module.dir_name());
+        }
+    }
+
+    // Scratch space: the workspace's build folder, or a temporary one for --reference outside one.
+    fs::path build_root;
+    std::string temporary;
+    if (workspace) {
+        build_root = workspace->build_dir();
+    } else {
+        temporary = (fs::temp_directory_path() / "tito-milestone-XXXXXX").string();
+        if (!::mkdtemp(temporary.data())) throw UserError("cannot create a temporary folder in " + fs::temp_directory_path().string());
+        build_root = temporary;
+    }
+    struct Cleanup {
+        std::string path;
+        ~Cleanup() {
+            std::error_code ec;
+            if (!path.empty()) fs::remove_all(path, ec);
+        }
+    } cleanup{temporary};
+
+    LinkRequest link;
+    link.mode = CompileMode::release;
+    link.sanitize = false;
+    std::set<std::string> replaced;
+    for (const ModuleInfo* module : student) {
+        std::vector<fs::path> sources;
+        for (const std::string& file : module->file_names()) {
+            fs::path source = fs::path(module->dir_name()) / file;
+            if (!fs::exists(workspace->root() / source))
+                throw UserError("your file " + source.string() + " is missing",
+                                "`tito module start " + module->id + "` puts back missing files and keeps the others");
+            sources.push_back(source);
+        }
+        BuildResult built = compile_sources(course, workspace->root(), sources, build_root / module->dir_name() / "release",
+                                            CompileMode::release, false);
+        if (!built.ok)
+            throw UserError("your " + module->dir_name() + " does not compile:\n" + trim_diagnostics(built.diagnostics, 30, build_root / module->dir_name() / "release"),
+                            "fix it and check it with `tito test " + module->id + "`");
+        link.objects.insert(link.objects.end(), built.outputs.begin(), built.outputs.end());
+        replaced.insert(module->dir_name());
+    }
+    link.libraries = {course.share() / "milestones" / m.name / "libmilestone.a"};
+    for (const fs::path& library : reference_libraries(course, replaced)) link.libraries.push_back(library);
+    link.output = build_root / "milestones" / m.name / (options.reference ? "reference" : "student") / "program";
+    BuildResult linked = link_program(course, link);
+    if (!linked.ok)
+        throw UserError("the milestone program does not link with your code:\n" + trim_diagnostics(linked.diagnostics, 20, link.output),
+                        "every function of the templates must stay defined; `tito test` each module to check");
+    outcome.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
+
+    RunRequest request;
+    request.argv = {link.output.string()};
+    request.working_dir = link.output.parent_path();
+    request.limits = m.limits;
+    request.extra_env = {{"TITO_CHILD", "1"}};
+    request.on_report = options.on_report;
+    RunResult run = run_sandboxed(request);
+    outcome.run_seconds = run.wall_seconds;
+    outcome.output = run.output();
+
+    for (const nlohmann::json& report : run.reports) {
+        if (report.contains("metrics") && report.at("metrics").is_object()) outcome.metrics = report.at("metrics");
+        if (report.contains("error")) outcome.failure = "stopped with an error: " + report.at("error").get<std::string>();
+    }
+    const bool finished = run.outcome == Outcome::exited && run.exit_code == 0 && !outcome.metrics.empty();
+    if (!finished && outcome.failure.empty()) {
+        const std::string finding = sanitizer_finding(run.output());
+        outcome.failure = finding.empty() ? run.describe(m.limits) : "crashed: " + finding;
+        if (run.outcome == Outcome::exited && run.exit_code == 0) outcome.failure = "ended without reporting its results";
+    }
+    outcome.passed = finished;
+    for (const MilestoneCondition& condition : m.pass) {
+        ConditionResult result{condition, std::nullopt, false};
+        auto it = outcome.metrics.find(condition.metric);
+        if (it != outcome.metrics.end() && it->is_number()) {
+            result.value = it->get<double>();
+            result.ok = condition.holds(*result.value);
+        }
+        outcome.passed = outcome.passed && result.ok;
+        outcome.conditions.push_back(result);
+    }
+    return outcome;
+}
+
+}  // namespace tito

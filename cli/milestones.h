@@ -1,0 +1,75 @@
+// milestones.h - historical models trained on the student's own engine (configs/milestones.json).
+//
+// A milestone is a program (graders/milestones/<name>.cpp, installed compiled) linked with the
+// student's code for every module they have passed and the reference for the rest. It reports
+// progress and final metrics through the result channel; tito - never the program - compares the
+// metrics with the thresholds in the configuration and records the outcome.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "course.h"
+#include "sandbox.h"
+#include "workspace.h"
+
+namespace tito {
+
+struct MilestoneCondition {
+    std::string metric;  // a key of the program's metrics
+    std::string label;   // "two-layer network: 100% from every seed"
+    std::optional<double> at_least, at_most;
+    // "at least 1", "at most 0.75"
+    std::string requirement() const;
+    bool holds(double value) const;
+};
+
+struct MilestoneInfo {
+    std::string name;   // "xor"
+    int year = 0;
+    std::string title, note;
+    std::string after;  // the module that unlocks it, for tables ("06")
+    std::vector<std::string> required;  // module ids that must be passed
+    std::vector<MilestoneCondition> pass;
+    Limits limits;
+    bool available = false;  // its program is installed
+};
+
+std::vector<MilestoneInfo> load_milestones(const Course& course);
+// By name; UserError with the list of milestones otherwise.
+const MilestoneInfo& resolve_milestone(const std::vector<MilestoneInfo>& milestones, const std::string& name);
+
+// "locked" (a required module not passed), "ready", "passed", or "not passed" (tried, not passed).
+std::string milestone_state(const Course& course, const Workspace& workspace, const MilestoneInfo& m);
+// Required modules not passed yet (dir names).
+std::vector<std::string> milestone_missing(const Course& course, const Workspace& workspace, const MilestoneInfo& m);
+
+struct ConditionResult {
+    MilestoneCondition condition;
+    std::optional<double> value;  // missing when the program did not report the metric
+    bool ok = false;
+};
+
+struct MilestoneOutcome {
+    bool passed = false;
+    std::vector<std::string> student_modules;  // dir names of the modules whose student code ran
+    nlohmann::json metrics = nlohmann::json::object();
+    std::vector<ConditionResult> conditions;
+    std::string failure;  // why the program did not finish, when it did not
+    std::string output;   // what it printed (shown with -v or on failure)
+    double build_seconds = 0.0, run_seconds = 0.0;
+};
+
+struct MilestoneOptions {
+    bool reference = false;  // the reference engine alone
+    std::function<void(const nlohmann::json&)> on_report;
+};
+
+// Builds and runs the milestone. `workspace` may be null only with options.reference.
+MilestoneOutcome run_milestone(const Course& course, const Workspace* workspace, const MilestoneInfo& m,
+                               const MilestoneOptions& options);
+
+}  // namespace tito
