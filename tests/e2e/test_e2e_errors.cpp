@@ -27,6 +27,9 @@ TEST_CASE("errors: unknown module names", "[errors]") {
     CHECK_THAT(typo.err, Catch::Contains("did you mean '02_tensor'"));
     CHECK_FALSE(fs::exists(ws.path / ".tito"));  // nothing was created for a bad request
     check_one_line_error(tito({"module", "start", "07"}, ws.path), "has no content yet");
+    // Every way of naming a module reaches the same one.
+    for (const char* spec : {"9", "09", "spatial", "09_spatial"})
+        check_one_line_error(tito({"module", "start", spec}, ws.path), "module 09_spatial has no content yet");
 }
 
 TEST_CASE("errors: outside a workspace", "[errors]") {
