@@ -41,13 +41,13 @@ bool is_handle_character(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' &&
 }  // namespace
 
 TEST_CASE("my_identity has a non-empty name", "[points=1]") {
-    const tt::Identity me = tt::my_identity();
+    const tt::StudentIdentity me = tt::my_identity();
     CAPTURE(me.name);
     CHECK(me.name.find_first_not_of(" \t\r\n") != std::string::npos);
 }
 
 TEST_CASE("my_identity handle has 2 to 32 characters from a-z 0-9 _ -", "[points=2]") {
-    const tt::Identity me = tt::my_identity();
+    const tt::StudentIdentity me = tt::my_identity();
     CAPTURE(me.handle);
     CHECK(me.handle.size() >= 2);
     CHECK(me.handle.size() <= 32);
@@ -58,7 +58,7 @@ TEST_CASE("my_identity handle has 2 to 32 characters from a-z 0-9 _ -", "[points
 }
 
 TEST_CASE("my_identity email has one at sign a user part and a dotted domain", "[points=2]") {
-    const tt::Identity me = tt::my_identity();
+    const tt::StudentIdentity me = tt::my_identity();
     const std::string& email = me.email;
     CAPTURE(email);
     const size_t at = email.find('@');
@@ -75,8 +75,8 @@ TEST_CASE("my_identity email has one at sign a user part and a dotted domain", "
 }
 
 TEST_CASE("my_identity returns the same identity on every call", "[points=1]") {
-    const tt::Identity first = tt::my_identity();
-    const tt::Identity second = tt::my_identity();
+    const tt::StudentIdentity first = tt::my_identity();
+    const tt::StudentIdentity second = tt::my_identity();
     CHECK(first.name == second.name);
     CHECK(first.handle == second.handle);
     CHECK(first.email == second.email);

@@ -9,17 +9,17 @@
 
 namespace tt {
 
-struct Identity {
+struct StudentIdentity {
     std::string name;    // "Ada Lovelace"
     std::string handle;  // "ada": 2-32 characters from a-z, 0-9, '_' and '-'; shown on leaderboards
     std::string email;   // "ada@example.com"
 };
 
 // (01) Your identity.
-Identity my_identity();
+StudentIdentity my_identity();
 
 // [given] What is wrong with an identity, one sentence each; empty when it is valid.
-std::vector<std::string> identity_problems(const Identity& identity);
+std::vector<std::string> identity_problems(const StudentIdentity& identity);
 
 struct SystemReport {
     std::string compiler;       // e.g. "GCC 12.2.0" (from the compiler's predefined macros)

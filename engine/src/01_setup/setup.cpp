@@ -29,7 +29,7 @@
 
 namespace tt {
 
-Identity my_identity() {
+StudentIdentity my_identity() {
     //! BEGIN SOLUTION
     //! HINT: return {"Your Name", "yourhandle", "you@example.com"};
     //! HINT: the handle is 2-32 characters from a-z, 0-9, '_' and '-' (it is shown on leaderboards);

@@ -29,7 +29,7 @@ bool only_whitespace(const std::string& text) {
 
 }  // namespace
 
-std::vector<std::string> identity_problems(const Identity& identity) {
+std::vector<std::string> identity_problems(const StudentIdentity& identity) {
     std::vector<std::string> problems;
 
     if (only_whitespace(identity.name))

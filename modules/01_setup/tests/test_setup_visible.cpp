@@ -9,7 +9,7 @@
 #include "tinytorch/setup.h"
 
 TEST_CASE("my_identity returns an identity with no problems", "[visible][points=2]") {
-    const tt::Identity me = tt::my_identity();
+    const tt::StudentIdentity me = tt::my_identity();
     CAPTURE(me.name, me.handle, me.email);
     // identity_problems() explains, one sentence each, what still needs fixing.
     const std::vector<std::string> problems = tt::identity_problems(me);
