@@ -20,13 +20,13 @@ struct BrokenVariant {
 // Bugs that a milestone must expose. Each `find` must occur exactly once in the reference file.
 std::vector<BrokenVariant> broken_variants(const std::string& milestone) {
     if (milestone == "perceptron")
-        return {{"04_layers", "layers.cpp", "return bias.defined() ? out + bias : out;", "return out;",
+        return {{"04_layers", "layers.cpp", "if (bias.defined()) y = y + bias;", "(void)0;",
                  "Linear ignores its bias: the separating line is forced through the origin"},
                 {"02_tensor", "elementwise.cpp", "\"gt\", [](float x, float y) { return x > y ? 1.0f : 0.0f; }",
                  "\"gt\", [](float x, float y) { return x < y ? 1.0f : 0.0f; }", "gt compares the wrong way round"}};
     if (milestone == "xor")
-        return {{"06_autograd", "nodes_activations.cpp", "RELU_BACKWARD_FIND", "RELU_BACKWARD_REPLACE",
-                 "ReLU's gradient also flows where the input was negative"}};
+        return {{"06_autograd", "nodes_activations.cpp", "[](float g, float v) { return v > 0.0f ? g : 0.0f; }",
+                 "[](float g, float v) { return v > 0.0f ? 0.0f : g; }", "ReLU's gradient flows where the input was negative, not positive"}};
     return {};
 }
 

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,7 +45,9 @@ public:
     virtual std::string extra_repr() const { return ""; }
 
     // (04) Own parameters first (in registration order), then each child's, prefixed with the
-    // child's name and a dot: "weight", "bias", "0.weight", "block.1.bias".
+    // child's name and a dot: "weight", "bias", "0.weight", "block.1.bias". A tensor reachable
+    // twice (a layer used twice, tied weights) is listed once, under its first name, so an
+    // optimizer updates it once.
     std::vector<std::pair<std::string, Tensor>> named_parameters() const;
     std::vector<Tensor> parameters() const;
     // (04) Total number of scalars in all parameters: Linear(2, 4) has 2*4 + 4 = 12.
@@ -55,7 +58,7 @@ public:
     bool is_training() const { return training_; }
     // (04) Clears the gradient of every parameter (module 06 accumulates into it).
     void zero_grad();
-    // (04) PyTorch-style description, children indented by two spaces:
+    // (04) PyTorch-style description, children indented by two spaces (no trailing newline):
     //     Sequential(
     //       (0): Linear(in_features=2, out_features=4, bias=true)
     //       (1): Tanh()
@@ -81,7 +84,8 @@ protected:
 };
 
 // ---------------------------------------------------------------------------------------------
-// Initialisers (04). For a weight of shape (out, in): fan_in = in, fan_out = out.
+// Initialisers (04). For a weight of shape (out, in): fan_in = in, fan_out = out; for a
+// convolution's (out, in, k...) weight: fan_in = in * prod(k), fan_out = out * prod(k).
 // ---------------------------------------------------------------------------------------------
 namespace init {
 // U(-bound, bound) with bound = gain * sqrt(3 / fan_in), gain = sqrt(2 / (1 + a^2)).
@@ -115,7 +119,8 @@ public:
     explicit Linear(const LinearOptions& options, Generator* gen = nullptr);
     Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator* gen = nullptr)
         : Linear(LinearOptions{in_features, out_features, bias, Init::kaiming_uniform}, gen) {}
-    // Re-creates and initialises the parameters (from `gen`, else the default generator).
+    // Re-creates and initialises the parameters (from `gen`, else the default generator). The
+    // tensors are replaced: an optimizer made before a reset() still holds the old ones.
     void reset(Generator* gen = nullptr);
     Tensor forward(const Tensor& x) override;
     std::string name() const override { return "Linear"; }
@@ -140,7 +145,8 @@ public:
 };
 
 // Training: zeroes each element with probability p and scales the rest by 1 / (1 - p), so the
-// expected value is unchanged. Evaluation: the identity.
+// expected value is unchanged. Evaluation: the identity. `gen` (null: the default generator) must
+// outlive the layer.
 class Dropout : public Module {
 public:
     explicit Dropout(float p = 0.5f, Generator* gen = nullptr);
@@ -180,7 +186,11 @@ public:
     explicit LeakyReLU(float negative_slope = 0.01f) : negative_slope(negative_slope) {}
     Tensor forward(const Tensor& x) override { return leaky_relu(x, negative_slope); }
     std::string name() const override { return "LeakyReLU"; }
-    std::string extra_repr() const override { return "negative_slope=" + std::to_string(negative_slope); }
+    std::string extra_repr() const override {
+        std::ostringstream out;
+        out << "negative_slope=" << negative_slope;  // 0.01, not std::to_string's 0.010000
+        return out.str();
+    }
     float negative_slope;
 };
 class Sigmoid : public Module {
