@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh - everything a fresh Debian 12 / Ubuntu machine needs for TinyTorch C++:
-# installs the packages, builds, installs tito, and checks the result with `tito doctor`.
+# installs the packages, builds, installs tito, checks the result with `tito doctor`, and trains
+# a first model (the XOR milestone on the reference engine).
 #
 #     scripts/setup.sh [--prefix DIR]        default prefix: ~/.local (tito goes to DIR/bin)
 set -euo pipefail
@@ -43,6 +44,9 @@ cmake --install build --prefix "$prefix" > /dev/null
 
 echo "== checking with tito doctor"
 "$prefix/bin/tito" doctor || true
+echo
+echo "== a first run: the XOR milestone, trained on the reference engine"
+"$prefix/bin/tito" milestone run xor --reference
 echo
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;

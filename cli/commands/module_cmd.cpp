@@ -155,9 +155,10 @@ int run_start(const StartOptions& options) {
     }
     if (console().verbosity < 0) return kExitOk;
     std::cout << paint("Started " + m.dir_name(), Color::bold) << ": " << m.title << "\n";
-    for (const std::string& f : placed) std::cout << "  new   " << f << "\n";
-    for (const std::string& f : kept) std::cout << "  kept  " << f << paint("  (your work, unchanged)", Color::dim) << "\n";
-    std::cout << "  lesson " << m.dir_name() << "/README.md\n\n"
+    for (const std::string& f : placed) std::cout << "  new    " << f << "\n";
+    for (const std::string& f : kept) std::cout << "  kept   " << f << paint("  (your work, unchanged)", Color::dim) << "\n";
+    std::cout << "  lesson " << m.dir_name() << "/README.md\n"
+              << "  API    " << (course.include_dir() / "tinytorch").string() << "/ (the headers your code implements)\n\n"
               << "Next: read the lesson, replace each TODO in your file" << (m.files.size() > 1 ? "s" : "")
               << ", then run `tito test " << m.id << "`.\n";
     return kExitOk;
