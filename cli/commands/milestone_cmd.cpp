@@ -1,6 +1,7 @@
 // milestone_cmd.cpp - `tito milestone list | run <name> [--force] [--reference] | status`.
 #include "commands/milestone_cmd.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -38,6 +39,12 @@ std::string format_value(double value) {
     return text;
 }
 
+std::string seconds_text(double seconds) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", seconds);
+    return text;
+}
+
 Color state_color(const std::string& state) {
     if (state == "passed") return Color::green;
     if (state == "not passed") return Color::red;
@@ -61,10 +68,18 @@ std::string wrap(const std::string& text, size_t width, size_t indent) {
     return out;
 }
 
-// "two-layer seed 3  epoch 1200/5000  loss 0.0421  accuracy 100%"
+// "model two-layer  seed 3  epoch 1200/5000  loss 0.0421  accuracy 100%": the usual fields in
+// that order, then any others.
 std::string progress_text(const nlohmann::json& fields) {
+    static const std::vector<std::string> first = {"phase", "model", "seed", "epoch", "step", "mistakes", "loss", "accuracy"};
+    std::vector<std::string> keys;
+    for (const std::string& key : first)
+        if (fields.contains(key)) keys.push_back(key);
+    for (const auto& [key, value] : fields.items())
+        if (std::find(first.begin(), first.end(), key) == first.end()) keys.push_back(key);
     std::string text;
-    for (const auto& [key, value] : fields.items()) {
+    for (const std::string& key : keys) {
+        const nlohmann::json& value = fields.at(key);
         if (key == "epochs") continue;
         std::string shown;
         if (key == "epoch" && fields.contains("epochs")) {
@@ -180,21 +195,30 @@ int run_run(const RunOptions& options) {
 
     ProgressLine progress;
     auto last_printed = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    std::string pending;  // in a log: the latest progress line not printed yet
+    auto flush_pending = [&] {
+        if (!pending.empty()) std::cout << pending << "\n" << std::flush;
+        pending.clear();
+    };
     MilestoneOptions run_options;
     run_options.reference = options.reference;
     run_options.on_report = [&](const nlohmann::json& report) {
         if (!show) return;
         if (report.contains("log")) {
             progress.clear();
+            flush_pending();
             std::cout << "  " << report.at("log").get<std::string>() << "\n" << std::flush;
         } else if (report.contains("progress")) {
             const std::string text = "  " + progress_text(report.at("progress"));
             if (console().interactive) {
                 progress.update(text);
             } else if (std::chrono::steady_clock::now() - last_printed > std::chrono::seconds(1)) {
-                // In a log, one line a second at most.
+                // In a log, one line a second at most, and the last line of each phase.
+                pending.clear();
                 std::cout << text << "\n" << std::flush;
                 last_printed = std::chrono::steady_clock::now();
+            } else {
+                pending = text;
             }
         }
     };
@@ -203,6 +227,7 @@ int run_run(const RunOptions& options) {
     }
     MilestoneOutcome outcome = run_milestone(course, workspace ? &*workspace : nullptr, m, run_options);
     progress.clear();
+    if (show) flush_pending();
 
     if (counts) {
         MilestoneProgress& record = workspace->progress().milestones[m.name];
@@ -253,8 +278,8 @@ int run_run(const RunOptions& options) {
     std::cout << "\n";
     table.print(std::cout);
     std::cout << "\n"
-              << (outcome.passed ? paint("PASSED", Color::green) : paint("NOT PASSED", Color::red)) << "  (" << m.name << ", run "
-              << format_value(outcome.run_seconds) << " s)";
+              << (outcome.passed ? paint("PASSED", Color::green) : paint("NOT PASSED", Color::red)) << "  (" << m.name << ", built in "
+              << seconds_text(outcome.build_seconds) << ", ran in " << seconds_text(outcome.run_seconds) << ")";
     if (counts) {
         std::cout << (outcome.passed ? " - recorded in your progress." : " - recorded; try again after fixing your modules.");
     } else if (options.reference) {
