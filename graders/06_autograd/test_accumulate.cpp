@@ -14,12 +14,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
 // g[a, b, c] = 6a + 3b + c: every sum below can be checked by hand.
 tt::Tensor g432() { return iota({4, 2, 3}); }
 

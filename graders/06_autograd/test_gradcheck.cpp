@@ -23,12 +23,6 @@ namespace {
 
 using Inputs = std::vector<tt::Tensor>;
 
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
 // An op defined by the test: `forward` runs without recording anything, and the node's backward
 // is `backward(g, inputs)`. The ops below only use your accumulate_grad and Tensor::backward, so
 // these tests grade gradcheck.cpp, not your nodes.

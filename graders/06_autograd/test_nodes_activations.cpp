@@ -23,12 +23,6 @@ namespace {
 
 using Inputs = std::vector<tt::Tensor>;
 
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
 // Seeded values in [-1, -0.2] and [0.2, 1]: random signs, never near 0.
 tt::Tensor away_from_zero(const tt::Shape& shape, uint64_t seed) {
     std::vector<float> v = values_of(random_values(shape, seed));

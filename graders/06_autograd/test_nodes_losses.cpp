@@ -27,12 +27,6 @@ using Inputs = std::vector<tt::Tensor>;
 // Finite differences with respect to input 0 only: class indices and labels are data.
 const GradientCheckOptions only_first{.wrt = {0}};
 
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
 // d loss / d logits for logits (N, C), integer targets (N,), smoothing s, per-example weights
 // row_scale[n] (g_n, already divided by N for the mean).
 tt::Tensor expected_cross_entropy(const tt::Tensor& logits, const std::vector<int>& targets, double s,

@@ -18,12 +18,6 @@ namespace {
 
 using Inputs = std::vector<tt::Tensor>;
 
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
 // (M, K) @ (K, N) of 2-d tensors by plain loops over raw values; transposed_a / transposed_b use
 // the transpose of that operand instead (so a^T @ g and g @ b^T need no library call).
 tt::Tensor plain_matmul(const tt::Tensor& a, const tt::Tensor& b, bool transposed_a = false, bool transposed_b = false) {

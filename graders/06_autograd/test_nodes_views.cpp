@@ -18,12 +18,6 @@ namespace {
 
 using Inputs = std::vector<tt::Tensor>;
 
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
 }  // namespace
 
 TEST_CASE("reshape view and flatten keep the row-major order of the gradient", "[points=1]") {

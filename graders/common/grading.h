@@ -129,6 +129,20 @@ inline std::vector<float> values_of(const Tensor& t) {
     return out;
 }
 
+// True when no element is inf or NaN.
+inline bool all_finite(const Tensor& t) {
+    for (float v : values_of(t))
+        if (!std::isfinite(v)) return false;
+    return true;
+}
+
+// The same tensor (the same handle), marked requires_grad: the leaf of a gradient test.
+inline Tensor leaf(const Tensor& values) {
+    Tensor t = values;
+    t.requires_grad_();
+    return t;
+}
+
 // One element, read from storage (independent of the student's at()). Non-negative indices.
 inline float element(const Tensor& t, const std::vector<int64_t>& index) {
     if (auto problem = layout_problem(t)) throw std::logic_error("cannot read the tensor: " + *problem);

@@ -24,12 +24,6 @@ namespace {
 const float inf = std::numeric_limits<float>::infinity();
 const float not_a_number = std::numeric_limits<float>::quiet_NaN();
 
-bool all_finite(const tt::Tensor& t) {
-    for (float v : values_of(t))
-        if (!std::isfinite(v)) return false;
-    return true;
-}
-
 // softmax (or log_softmax) along `dim` computed independently: plain loops over element(), in
 // double, over every slice. Only for finite inputs.
 tt::Tensor reference_softmax(const tt::Tensor& x, int64_t dim, bool take_log) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_testing.h"
 #include "grading.h"
 #include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
@@ -21,53 +22,12 @@ using namespace tt::testing;
 
 namespace {
 
-using Inputs = std::vector<tt::Tensor>;
-using Function = std::function<tt::Tensor(const Inputs&)>;
-
 const float inf = std::numeric_limits<float>::infinity();
-
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
-bool all_finite(const tt::Tensor& t) {
-    for (float v : values_of(t))
-        if (!std::isfinite(v)) return false;
-    return true;
-}
-
-// Runs tt::gradcheck and shows its message (the worst element) when it fails.
-void check_gradients(const std::string& what, const Function& f, const Inputs& inputs) {
-    const tt::GradcheckResult result = tt::gradcheck(f, inputs);
-    INFO(what << ": " << result.message);
-    CHECK(result.ok);
-}
 
 // Random values in [-2, 2] kept at least 0.1 away from 0, where relu and leaky_relu have a kink
 // that central differences (step 1e-3) would straddle.
 tt::Tensor away_from_zero(const tt::Shape& shape, uint64_t seed) {
     return reference_unary(random_values(shape, seed, -2.0f, 2.0f), [](float v) { return v >= 0 ? v + 0.1f : v - 0.1f; });
-}
-
-// One way of presenting a (3, 4) operand to an op: the leaf's own shape and a view of it.
-struct Layout {
-    const char* name;
-    tt::Shape leaf_shape;
-    std::function<tt::Tensor(const tt::Tensor&)> view;
-    bool padded_leaf = false;  // the leaf itself is non-contiguous (gaps and an offset)
-};
-
-const std::vector<Layout>& layouts_3x4() {
-    static const std::vector<Layout> layouts = {
-        {"contiguous", {3, 4}, [](const tt::Tensor& t) { return t; }},
-        {"transposed", {4, 3}, [](const tt::Tensor& t) { return t.t(); }},
-        {"sliced with step 2", {6, 4}, [](const tt::Tensor& t) { return t.slice(0, 0, 6, 2); }},
-        {"expanded (stride 0)", {1, 4}, [](const tt::Tensor& t) { return t.expand({3, 4}); }},
-        {"non-contiguous leaf", {3, 4}, [](const tt::Tensor& t) { return t; }, true},
-    };
-    return layouts;
 }
 
 struct ActivationCase {

@@ -18,12 +18,6 @@ namespace {
 
 using Inputs = std::vector<tt::Tensor>;
 
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
 // out = 2x, with a backward node chosen by the test: right (2g), wrong (factor), or missing.
 struct DoubleBackward : tt::Node {
     explicit DoubleBackward(float factor, bool skip = false) : factor(factor), skip(skip) {}

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_testing.h"
 #include "grading.h"
 #include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
@@ -22,27 +23,6 @@ using namespace tt::testing;
 using tt::Reduction;
 
 namespace {
-
-using Inputs = std::vector<tt::Tensor>;
-using Function = std::function<tt::Tensor(const Inputs&)>;
-
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
-bool all_finite(const tt::Tensor& t) {
-    for (float v : values_of(t))
-        if (!std::isfinite(v)) return false;
-    return true;
-}
-
-void check_gradients(const std::string& what, const Function& f, const Inputs& inputs) {
-    const tt::GradcheckResult result = tt::gradcheck(f, inputs);
-    INFO(what << ": " << result.message);
-    CHECK(result.ok);
-}
 
 const char* name_of(Reduction reduction) {
     return reduction == Reduction::mean ? "mean" : reduction == Reduction::sum ? "sum" : "none";

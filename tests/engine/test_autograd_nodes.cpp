@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "engine_testing.h"
 #include "grading.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/gradcheck.h"
@@ -17,41 +18,6 @@ using namespace tt::testing;
 using Catch::Contains;
 
 namespace {
-
-using Inputs = std::vector<tt::Tensor>;
-using Function = std::function<tt::Tensor(const Inputs&)>;
-
-tt::Tensor leaf(const tt::Tensor& values) {
-    tt::Tensor t = values;
-    t.requires_grad_();
-    return t;
-}
-
-// Runs tt::gradcheck and shows its message (the worst element) when it fails.
-void check_gradients(const std::string& what, const Function& f, const Inputs& inputs) {
-    const tt::GradcheckResult result = tt::gradcheck(f, inputs);
-    INFO(what << ": " << result.message);
-    CHECK(result.ok);
-}
-
-// One way of presenting a (3, 4) operand to an op: the leaf's own shape and a view of it.
-struct Layout {
-    const char* name;
-    tt::Shape leaf_shape;
-    std::function<tt::Tensor(const tt::Tensor&)> view;
-    bool padded_leaf = false;  // the leaf itself is non-contiguous (gaps and an offset)
-};
-
-const std::vector<Layout>& layouts_3x4() {
-    static const std::vector<Layout> layouts = {
-        {"contiguous", {3, 4}, [](const tt::Tensor& t) { return t; }},
-        {"transposed", {4, 3}, [](const tt::Tensor& t) { return t.t(); }},
-        {"sliced with step 2", {6, 4}, [](const tt::Tensor& t) { return t.slice(0, 0, 6, 2); }},
-        {"expanded (stride 0)", {1, 4}, [](const tt::Tensor& t) { return t.expand({3, 4}); }},
-        {"non-contiguous leaf", {3, 4}, [](const tt::Tensor& t) { return t; }, true},
-    };
-    return layouts;
-}
 
 // Leaf values for an input of `shape`: in [0.5, 2) where the op needs positive inputs (log,
 // sqrt, fractional powers, division), else in [-1, 1).

@@ -25,12 +25,6 @@ namespace {
 const float inf = std::numeric_limits<float>::infinity();
 const float not_a_number = std::numeric_limits<float>::quiet_NaN();
 
-bool all_finite(const tt::Tensor& t) {
-    for (float v : values_of(t))
-        if (!std::isfinite(v)) return false;
-    return true;
-}
-
 float value(const tt::Tensor& t) {
     REQUIRE(t.dim() == 0);
     return element(t, {});
