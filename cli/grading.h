@@ -50,7 +50,7 @@ struct GradeReport {
 struct GradeOptions {
     bool sanitize = true;
     std::optional<double> timeout_seconds;  // overrides configs/limits.json for each test
-    std::string filter;                     // only tests whose name contains this (score still counts all)
+    std::string filter;                     // only tests whose name contains this; the others score 0
     // Called before each test runs (index from 0, total): drives the progress line.
     std::function<void(size_t, size_t, const std::string&)> on_test_start;
 };

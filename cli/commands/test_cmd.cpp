@@ -41,7 +41,8 @@ const ModuleInfo& default_module(const Course& course, const Workspace& workspac
     throw UserError("which module? none is started in this workspace", "name one: `tito test 01`");
 }
 
-void record(const Course& course, Workspace& workspace, const ModuleInfo& m, GradeReport& report, bool partial) {
+// Updates the module's progress with this report (a --filter run is partial and does not count).
+void record(Workspace& workspace, const ModuleInfo& m, const GradeReport& report, bool partial) {
     if (partial) return;  // a --filter run does not count
     ModuleProgress& p = workspace.progress().modules[m.id];
     if (p.state.empty()) {
@@ -58,7 +59,6 @@ void record(const Course& course, Workspace& workspace, const ModuleInfo& m, Gra
         p.passed_at = report.started_at;
     }
     workspace.progress().last_module = m.id;
-    (void)course;
 }
 
 int run_test(const TestOptions& options) {
@@ -94,7 +94,7 @@ int run_test(const TestOptions& options) {
         GradeReport report = grade_module(course, workspace, *m, grade);
         progress.clear();
 
-        record(course, workspace, *m, report, !options.filter.empty());
+        record(workspace, *m, report, !options.filter.empty());
         atomic_write_file(workspace.results_path(*m), report.to_json().dump(2) + "\n");
         workspace.save_progress();
         const std::string message = "tito test " + m->dir_name() + ": " + std::to_string(report.score) + "/" +

@@ -21,7 +21,6 @@
 #define CATCH_CONFIG_NO_POSIX_SIGNALS  // let crashes be crashes: tito reads the signal or sanitizer report
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
