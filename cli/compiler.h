@@ -10,6 +10,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@ namespace tito {
 namespace fs = std::filesystem;
 
 enum class CompileMode {
-    test,     // graders: -O1, sanitizers unless disabled
+    test,     // graders: -O1, or -O0 with sanitizers (configs/compiler.json)
     release,  // milestones and competitions: -O2, no sanitizers
 };
 
@@ -48,10 +49,15 @@ struct BuildResult {
     double seconds = 0.0;
 };
 
+// Told what a build is doing while it runs, about every 0.1 s: "tensor.cpp, matmul.cpp (1 of 4
+// compiled)", "linking".
+using ProgressCallback = std::function<void(const std::string&)>;
+
 // Compiles `sources` (relative to `workspace_root`, so messages read "02_tensor/tensor.cpp:42:5")
 // into objects in `build_dir`, two at a time, reusing cached objects whose inputs did not change.
+// Diagnostics are plain text (no colour codes).
 BuildResult compile_sources(const Course& course, const fs::path& workspace_root, const std::vector<fs::path>& sources,
-                            const fs::path& build_dir, CompileMode mode, bool sanitize);
+                            const fs::path& build_dir, CompileMode mode, bool sanitize, const ProgressCallback& on_progress = {});
 
 struct LinkRequest {
     std::vector<fs::path> objects;         // the student's
@@ -62,7 +68,7 @@ struct LinkRequest {
     bool sanitize = true;
 };
 // Links (or reuses the cached program when nothing changed).
-BuildResult link_program(const Course& course, const LinkRequest& request);
+BuildResult link_program(const Course& course, const LinkRequest& request, const ProgressCallback& on_progress = {});
 
 // Core plus the reference library of every module whose dir name is not in `replaced`.
 std::vector<fs::path> reference_libraries(const Course& course, const std::set<std::string>& replaced);
@@ -70,5 +76,16 @@ std::vector<fs::path> reference_libraries(const Course& course, const std::set<s
 // Turns "02_tensor/tensor.cpp:42:5: error: ..." output into at most `max_lines` lines for the
 // terminal, ending with a pointer to the full log when cut.
 std::string trim_diagnostics(const std::string& diagnostics, size_t max_lines, const fs::path& full_log);
+
+// GCC's and Clang's output for a person, as `-fmax-errors=1` would show it: the first error with
+// its context (the "In function ..." and "In file included from ..." lines before it, the source
+// excerpt and notes after it). One bad line often causes hundreds of follow-on errors; those are
+// only counted. `text` is empty when no "file:line:column: error:" line was found.
+struct FirstError {
+    std::string text;
+    int errors = 0;    // all errors, the first included
+    int warnings = 0;  // all warnings
+};
+FirstError first_error(const std::string& diagnostics);
 
 }  // namespace tito

@@ -49,8 +49,9 @@ std::vector<std::string> string_list(const nlohmann::json& j, const char* key) {
     return out;
 }
 
-// Edit distance, for "did you mean 'tensor'?".
-size_t distance(const std::string& a, const std::string& b) {
+}  // namespace
+
+size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<size_t> row(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
@@ -65,7 +66,24 @@ size_t distance(const std::string& a, const std::string& b) {
     return row[b.size()];
 }
 
-}  // namespace
+std::string closest_word(const std::string& word, const std::vector<std::string>& candidates) {
+    if (word.empty()) return "";
+    std::string best;
+    size_t best_distance = word.size() <= 3 ? 1 : 2;  // "tst" -> "test", but "ab" is no typo of "doctor"
+    bool found = false;
+    for (const std::string& candidate : candidates) {
+        const size_t d = edit_distance(word, candidate);
+        if (d <= best_distance && (!found || d < best_distance)) {
+            best = candidate;
+            best_distance = d;
+            found = true;
+        }
+    }
+    if (found) return best;
+    for (const std::string& candidate : candidates)
+        if (word.size() >= 2 && candidate.rfind(word, 0) == 0) return candidate;
+    return "";
+}
 
 Course Course::load(const fs::path& share) {
     Course course;
@@ -151,7 +169,7 @@ const ModuleInfo& Course::resolve(const std::string& spec) const {
     size_t best = 3;
     const ModuleInfo* suggestion = nullptr;
     for (const ModuleInfo& m : modules_) {
-        size_t d = std::min(distance(spec, m.name), distance(spec, m.dir_name()));
+        size_t d = std::min(edit_distance(spec, m.name), edit_distance(spec, m.dir_name()));
         if (d < best) {
             best = d;
             suggestion = &m;

@@ -84,6 +84,12 @@ private:
     nlohmann::json build_info_;
 };
 
+// Edit distance (insertions, deletions, substitutions) between two words.
+size_t edit_distance(const std::string& a, const std::string& b);
+// The candidate closest to `word` - a typo (at most two edits, fewer for short words) or a
+// prefix ("mod" for "module") - or "" when none is close: for "did you mean 'module'?".
+std::string closest_word(const std::string& word, const std::vector<std::string>& candidates);
+
 // The executable's own path (/proc/self/exe).
 fs::path executable_path();
 // The course data: $TITO_HOME when set, else <tito's folder>/../share/tinytorch. Throws a

@@ -32,7 +32,10 @@ void write_all(int fd, const std::string& content, const fs::path& path) {
     while (left > 0) {
         ssize_t n = ::write(fd, data, left);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw UserError("cannot write " + path.string() + ": " + std::strerror(errno), "check free disk space and permissions");
+        if (n <= 0) {
+            const int err = n < 0 ? errno : ENOSPC;
+            throw UserError("cannot write " + path.string() + ": " + std::strerror(err), os_error_hint(err, path.parent_path().string()));
+        }
         data += n;
         left -= static_cast<size_t>(n);
     }
@@ -48,10 +51,16 @@ void atomic_write_file(const fs::path& path, const std::string& content) {
     name += ".tmp-XXXXXX";
     std::string temp = (folder / name).string();
     int fd = ::mkstemp(temp.data());
-    if (fd < 0) throw UserError("cannot create a temporary file in " + folder.string() + ": " + std::strerror(errno));
+    if (fd < 0) {
+        const int err = errno;
+        throw UserError("cannot create a temporary file in " + folder.string() + ": " + std::strerror(err), os_error_hint(err, folder.string()));
+    }
     try {
         write_all(fd, content, path);
-        if (::fsync(fd) != 0) throw UserError("cannot flush " + temp + ": " + std::strerror(errno));
+        if (::fsync(fd) != 0) {
+            const int err = errno;
+            throw UserError("cannot flush " + temp + ": " + std::strerror(err), os_error_hint(err, folder.string()));
+        }
     } catch (...) {
         ::close(fd);
         ::unlink(temp.c_str());
@@ -62,7 +71,7 @@ void atomic_write_file(const fs::path& path, const std::string& content) {
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(temp.c_str());
-        throw UserError("cannot replace " + path.string() + ": " + std::strerror(err));
+        throw UserError("cannot replace " + path.string() + ": " + std::strerror(err), os_error_hint(err, folder.string()));
     }
     // Make the rename itself durable.
     int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);

@@ -2,7 +2,11 @@
 #include "git_repo.h"
 
 #include <git2.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "errors.h"
@@ -16,12 +20,39 @@ void ensure_libgit2() {
     (void)initialised;
 }
 
+// The operating-system error a libgit2 message reports ("... '.git/index.lock' for writing:
+// Permission denied"), or 0 when it names none of those a person can fix.
+int os_error_in(const std::string& message) {
+    for (int error_number : {EACCES, EPERM, EROFS, ENOSPC, EDQUOT})
+        if (message.find(std::strerror(error_number)) != std::string::npos) return error_number;
+    return 0;
+}
+
+// libgit2 refuses a repository that another user owns ("safe.directory").
+[[noreturn]] void throw_not_owned(const std::string& what, const std::string& root) {
+    throw UserError(what + ": it belongs to another user",
+                    "was tito run with sudo there? `sudo chown -R \"$USER\" " + root +
+                        "` makes its owner you again; or work in a folder of your own");
+}
+
+// Whether `root` or its .git belongs to a user other than the one running tito.
+bool owned_by_someone_else(const std::filesystem::path& root) {
+    for (const std::filesystem::path& path : {root, root / ".git"}) {
+        struct stat info {};
+        if (::stat(path.c_str(), &info) == 0 && info.st_uid != ::geteuid()) return true;
+    }
+    return false;
+}
+
 // Throws a UserError with libgit2's own explanation when rc < 0.
 void check(int rc, const std::string& what) {
     if (rc >= 0) return;
     const git_error* e = git_error_last();
-    throw UserError(what + ": " + (e && e->message ? e->message : "unknown libgit2 error"),
-                    "the workspace's .git folder may be damaged; `git status` in the workspace tells more");
+    const std::string message = e && e->message ? e->message : "unknown libgit2 error";
+    if (const int error_number = os_error_in(message))
+        throw UserError(what + ": " + message, os_error_hint(error_number));
+    if (rc == GIT_EOWNER) throw_not_owned(what, "<workspace>");
+    throw UserError(what + ": " + message, "the workspace's .git folder may be damaged; `git status` in the workspace tells more");
 }
 
 template <class T, void (*Free)(T*)>
@@ -37,6 +68,9 @@ using Index = Holder<git_index, git_index_free>;
 using Tree = Holder<git_tree, git_tree_free>;
 using Commit = Holder<git_commit, git_commit_free>;
 using Signature = Holder<git_signature, git_signature_free>;
+using RevWalk = Holder<git_revwalk, git_revwalk_free>;
+using TreeEntry = Holder<git_tree_entry, git_tree_entry_free>;
+using Blob = Holder<git_blob, git_blob_free>;
 
 std::string short_id(const git_oid& oid) {
     char text[GIT_OID_HEXSZ + 1];
@@ -58,12 +92,21 @@ GitRepo::~GitRepo() {
 
 bool GitRepo::exists(const std::filesystem::path& root) { return std::filesystem::exists(root / ".git"); }
 
+std::optional<GitRepo> GitRepo::open_existing(const std::filesystem::path& root) {
+    if (!exists(root)) return std::nullopt;
+    return open_or_init(root);
+}
+
 GitRepo GitRepo::open_or_init(const std::filesystem::path& root) {
     ensure_libgit2();
     git_repository* repo = nullptr;
     if (exists(root)) {
-        check(git_repository_open_ext(&repo, root.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr),
-              "cannot open the git repository in " + root.string());
+        const std::string what = "cannot open the git repository in " + root.string();
+        const int rc = git_repository_open_ext(&repo, root.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+        // libgit2 1.5 loses its own "not owned by current user" message ("config value
+        // 'safe.directory' was not found"), so ownership is checked here.
+        if (rc < 0 && owned_by_someone_else(root)) throw_not_owned(what, root.string());
+        check(rc, what);
     } else {
         git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
         options.flags = GIT_REPOSITORY_INIT_MKPATH;
@@ -118,6 +161,62 @@ std::string GitRepo::commit_all(const std::string& message) {
                             has_parent ? 1 : 0, has_parent ? parents : nullptr),
           "cannot commit");
     return short_id(commit_id);
+}
+
+std::vector<CommitInfo> GitRepo::history(size_t limit) const {
+    std::vector<CommitInfo> commits;
+    git_oid head_id;
+    if (git_reference_name_to_id(&head_id, repo_, "HEAD") < 0) return commits;  // no commit yet
+    RevWalk walk;
+    check(git_revwalk_new(walk.out(), repo_), "cannot read the history");
+    git_revwalk_sorting(walk.ptr, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+    check(git_revwalk_push(walk.ptr, &head_id), "cannot read the history");
+    git_oid id;
+    while (commits.size() < limit && git_revwalk_next(&id, walk.ptr) == 0) {
+        Commit commit;
+        check(git_commit_lookup(commit.out(), repo_, &id), "cannot read a commit");
+        char text[GIT_OID_HEXSZ + 1];
+        git_oid_tostr(text, sizeof text, &id);
+        const char* summary = git_commit_summary(commit.ptr);
+        commits.push_back({text, short_id(id), static_cast<int64_t>(git_commit_time(commit.ptr)), summary ? summary : ""});
+    }
+    return commits;
+}
+
+std::optional<std::string> GitRepo::read_file(const std::string& commit_id, const std::string& path) const {
+    git_oid id;
+    check(git_oid_fromstr(&id, commit_id.c_str()), "not a commit id: " + commit_id);
+    Commit commit;
+    check(git_commit_lookup(commit.out(), repo_, &id), "cannot read commit " + commit_id);
+    Tree tree;
+    check(git_commit_tree(tree.out(), commit.ptr), "cannot read commit " + commit_id);
+    TreeEntry entry;
+    if (git_tree_entry_bypath(entry.out(), tree.ptr, path.c_str()) < 0) return std::nullopt;
+    if (git_tree_entry_type(entry.ptr) != GIT_OBJECT_BLOB) return std::nullopt;
+    Blob blob;
+    check(git_blob_lookup(blob.out(), repo_, git_tree_entry_id(entry.ptr)), "cannot read " + path + " in commit " + commit_id);
+    const char* data = static_cast<const char*>(git_blob_rawcontent(blob.ptr));
+    return std::string(data, static_cast<size_t>(git_blob_rawsize(blob.ptr)));
+}
+
+std::vector<std::string> GitRepo::list_folder(const std::string& commit_id, const std::string& path) const {
+    std::vector<std::string> names;
+    git_oid id;
+    check(git_oid_fromstr(&id, commit_id.c_str()), "not a commit id: " + commit_id);
+    Commit commit;
+    check(git_commit_lookup(commit.out(), repo_, &id), "cannot read commit " + commit_id);
+    Tree root;
+    check(git_commit_tree(root.out(), commit.ptr), "cannot read commit " + commit_id);
+    TreeEntry entry;
+    if (git_tree_entry_bypath(entry.out(), root.ptr, path.c_str()) < 0 || git_tree_entry_type(entry.ptr) != GIT_OBJECT_TREE)
+        return names;
+    Tree folder;
+    check(git_tree_lookup(folder.out(), repo_, git_tree_entry_id(entry.ptr)), "cannot read " + path + " in commit " + commit_id);
+    for (size_t i = 0; i < git_tree_entrycount(folder.ptr); ++i) {
+        const git_tree_entry* item = git_tree_entry_byindex(folder.ptr, i);
+        if (git_tree_entry_type(item) == GIT_OBJECT_BLOB) names.push_back(git_tree_entry_name(item));
+    }
+    return names;
 }
 
 }  // namespace tito

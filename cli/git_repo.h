@@ -4,13 +4,23 @@
 // score, reset), so nothing a student wrote is ever lost and an instructor can see the history.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 struct git_repository;
 
 namespace tito {
+
+struct CommitInfo {
+    std::string id;        // full hex id
+    std::string short_id;  // the first 10 digits, as tito prints them
+    int64_t time = 0;      // seconds since 1970 (committer time)
+    std::string summary;   // the first line of the message
+};
 
 class GitRepo {
 public:
@@ -18,6 +28,9 @@ public:
     // there is none. Throws UserError on failure.
     static GitRepo open_or_init(const std::filesystem::path& root);
     static bool exists(const std::filesystem::path& root);
+    // Opens the repository whose work tree is exactly `root`; nullopt when there is none (nothing
+    // is created). Throws UserError when it exists but cannot be opened.
+    static std::optional<GitRepo> open_existing(const std::filesystem::path& root);
 
     // Stages every change (new, modified, deleted files; .gitignore respected) to what tito
     // manages - .gitignore, compile_commands.json, .tito/ and the NN_name/ module folders - and
@@ -26,6 +39,14 @@ public:
     std::string commit_all(const std::string& message);
     // Short id of HEAD, "" before the first commit.
     std::string head() const;
+
+    // Commits reachable from HEAD, newest first, at most `limit` of them (none before the first).
+    std::vector<CommitInfo> history(size_t limit = 100000) const;
+    // The content of the file at `path` ("/"-separated, from the work tree's root) in commit
+    // `commit_id`; nullopt when that commit has no such file.
+    std::optional<std::string> read_file(const std::string& commit_id, const std::string& path) const;
+    // The names of the files directly in folder `path` of commit `commit_id` (none when absent).
+    std::vector<std::string> list_folder(const std::string& commit_id, const std::string& path) const;
 
     GitRepo(GitRepo&&) noexcept;
     GitRepo& operator=(GitRepo&&) noexcept;

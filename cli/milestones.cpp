@@ -45,8 +45,13 @@ std::vector<MilestoneInfo> load_milestones(const Course& course) {
     std::vector<MilestoneInfo> milestones;
     for (const auto& [name, j] : config.items()) {
         if (name.rfind('_', 0) == 0) continue;  // "_comment"
+        if (std::find(kMilestoneCommands.begin(), kMilestoneCommands.end(), name) != kMilestoneCommands.end())
+            throw UserError("configs/milestones.json: a milestone may not be called '" + name +
+                                "': `tito milestone " + name + "` is a command",
+                            "rename the milestone, or reinstall tito");
         MilestoneInfo m;
         m.name = name;
+        m.available = fs::exists(course.share() / "milestones" / name / "libmilestone.a");
         try {
             m.year = j.at("year").get<int>();
             m.title = j.at("title").get<std::string>();
@@ -57,7 +62,8 @@ std::vector<MilestoneInfo> load_milestones(const Course& course) {
             m.limits.wall_seconds = limits.value("wall_seconds", 120.0);
             m.limits.cpu_seconds = limits.value("cpu_seconds", 2 * m.limits.wall_seconds);
             m.limits.memory_mib = limits.value("memory_mib", int64_t{2048});
-            for (const nlohmann::json& c : j.at("pass")) {
+            // A milestone still to come (no program installed) may not have its conditions yet.
+            for (const nlohmann::json& c : m.available ? j.at("pass") : j.value("pass", nlohmann::json::array())) {
                 MilestoneCondition condition;
                 condition.metric = c.at("metric").get<std::string>();
                 condition.label = c.value("label", condition.metric);
@@ -68,7 +74,6 @@ std::vector<MilestoneInfo> load_milestones(const Course& course) {
         } catch (const nlohmann::json::exception& e) {
             throw UserError("configs/milestones.json: milestone '" + name + "': " + e.what(), "fix the file or reinstall tito");
         }
-        m.available = fs::exists(course.share() / "milestones" / name / "libmilestone.a");
         milestones.push_back(std::move(m));
     }
     std::sort(milestones.begin(), milestones.end(), [](const MilestoneInfo& a, const MilestoneInfo& b) {
@@ -79,11 +84,29 @@ std::vector<MilestoneInfo> load_milestones(const Course& course) {
 
 const MilestoneInfo& resolve_milestone(const std::vector<MilestoneInfo>& milestones, const std::string& name) {
     std::string names;
+    std::vector<std::string> all;
     for (const MilestoneInfo& m : milestones) {
         if (m.name == name) return m;
         names += (names.empty() ? "" : ", ") + m.name;
+        all.push_back(m.name);
     }
-    throw UserError("unknown milestone '" + name + "'", "the milestones are: " + names + " (`tito milestone list`)");
+    const std::string suggestion = closest_word(name, all);
+    throw UserError("unknown milestone '" + name + "'", (suggestion.empty() ? "" : "did you mean '" + suggestion + "'? ") +
+                                                            "the milestones are: " + names + " (`tito milestone list`)");
+}
+
+void require_available(const Course& course, const std::vector<MilestoneInfo>& milestones, const MilestoneInfo& m) {
+    if (m.available) return;
+    std::string ready;
+    for (const MilestoneInfo& other : milestones)
+        if (other.available) ready += (ready.empty() ? "" : ", ") + other.name;
+    const ModuleInfo* after = course.find(m.after);
+    const std::string module = after ? "module " + after->dir_name() : "a later module";
+    const bool module_missing = !after || !after->has_content;
+    throw UserError("milestone " + m.name + " (" + std::to_string(m.year) + ") comes with " + module +
+                        (module_missing ? ", which is not in this release yet" : ", but its program is not installed"),
+                    module_missing ? "the milestones you can run now: " + ready + " (`tito milestone list`)"
+                                   : "rebuild or reinstall tito");
 }
 
 std::vector<std::string> milestone_missing(const Course& course, const Workspace& workspace, const MilestoneInfo& m) {
@@ -101,6 +124,7 @@ std::vector<std::string> milestone_missing(const Course& course, const Workspace
 std::string milestone_state(const Course& course, const Workspace& workspace, const MilestoneInfo& m) {
     auto it = workspace.progress().milestones.find(m.name);
     if (it != workspace.progress().milestones.end() && it->second.passed) return "passed";
+    if (!m.available) return "coming";
     if (!milestone_missing(course, workspace, m).empty()) return "locked";
     if (it != workspace.progress().milestones.end() && it->second.attempts > 0) return "not passed";
     return "ready";

@@ -35,14 +35,20 @@ struct MilestoneInfo {
     std::vector<std::string> required;  // module ids that must be passed
     std::vector<MilestoneCondition> pass;
     Limits limits;
-    bool available = false;  // its program is installed
+    bool available = false;  // its program is installed; a milestone without one is "coming"
 };
 
-std::vector<MilestoneInfo> load_milestones(const Course& course);
-// By name; UserError with the list of milestones otherwise.
-const MilestoneInfo& resolve_milestone(const std::vector<MilestoneInfo>& milestones, const std::string& name);
+// The words after `tito milestone` that are commands, so no milestone may be named after them.
+inline const std::vector<std::string> kMilestoneCommands = {"list", "run", "status"};
 
-// "locked" (a required module not passed), "ready", "passed", or "not passed" (tried, not passed).
+std::vector<MilestoneInfo> load_milestones(const Course& course);
+// By name; UserError with the list of milestones (and a "did you mean") otherwise.
+const MilestoneInfo& resolve_milestone(const std::vector<MilestoneInfo>& milestones, const std::string& name);
+// Throws UserError when `m` cannot run in this installation: it comes with a later module.
+void require_available(const Course& course, const std::vector<MilestoneInfo>& milestones, const MilestoneInfo& m);
+
+// "coming" (its program is not in this release), "locked" (a required module not passed),
+// "ready", "passed", or "not passed" (tried, not passed).
 std::string milestone_state(const Course& course, const Workspace& workspace, const MilestoneInfo& m);
 // Required modules not passed yet (dir names).
 std::vector<std::string> milestone_missing(const Course& course, const Workspace& workspace, const MilestoneInfo& m);

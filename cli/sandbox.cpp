@@ -55,6 +55,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "text.h"
+
 extern char** environ;
 
 namespace tito {
@@ -1201,6 +1203,10 @@ std::string student_frame_text(const std::vector<std::string_view>& lines, size_
         }
         in_stack = true;
         if (is_library_frame(*frame)) continue;
+        // The first frame that is not a library's is the grader's own test code: the student's
+        // code is not on this stack (it returned something the test then misused). Where in a
+        // hidden grader it happened is not theirs to know.
+        if (is_hidden_grader_path(frame->location)) return " in the grader's test code";
         std::string text;
         std::string location = short_location(frame->location);
         if (!location.empty()) text += " at " + location;

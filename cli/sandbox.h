@@ -92,7 +92,9 @@ struct RunResult {
 void init_sandbox_parent();
 
 // Runs the program to completion or to a limit. Never throws for the program's misbehaviour;
-// the outcome says what happened. Thread-compatible, not thread-safe: one run at a time.
+// the outcome says what happened. Thread-compatible, not thread-safe: one run at a time per
+// process, because a run's processes are found as the descendants of the process that started
+// it. Two runs at once need two processes (grading.cpp's TestWorkers).
 RunResult run_sandboxed(const RunRequest& request);
 
 // Signal name and plain-English meaning: "segmentation fault (SIGSEGV)".

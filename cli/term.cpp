@@ -1,6 +1,7 @@
 // term.cpp - see term.h.
 #include "term.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -86,7 +87,18 @@ void Table::print(std::ostream& out) const {
 
 void ProgressLine::update(const std::string& text) {
     if (!console().interactive || console().verbosity < 0 || console().json) return;
-    std::cerr << "\r\033[K" << text << std::flush;
+    // One line, never wrapped: a wrapped line could not be redrawn in place.
+    winsize size{};
+    const size_t columns = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0 ? size.ws_col : 80;
+    std::string line;
+    size_t width = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20) continue;
+        if ((c & 0xC0) != 0x80 && ++width >= columns) break;
+        line += text[i];
+    }
+    std::cerr << "\r\033[K" << line << std::flush;
     shown_ = true;
 }
 

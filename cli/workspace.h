@@ -11,7 +11,9 @@
 //       02_tensor/                 README.md (lesson), tensor.cpp ... (the student's files), tests/
 //
 // State files are written atomically and never overwritten when they cannot be read: a corrupt
-// progress.json stops tito with a message saying how to restore it.
+// progress.json stops tito with a message saying how to restore it. Since tito commits .tito/
+// (all but build/) with every snapshot, `tito workspace repair` can restore lost or damaged state
+// files from the history without touching the student's files (repair_workspace below).
 #pragma once
 
 #include <filesystem>
@@ -21,6 +23,7 @@
 #include <string>
 
 #include "course.h"
+#include "git_repo.h"
 
 namespace tito {
 
@@ -73,7 +76,8 @@ public:
     const Progress& progress() const { return progress_; }
     void save_progress() const;
 
-    // "locked" (a required module not passed), "ready", "started" or "passed".
+    // "coming" (no content in this release, not started), "locked" (a required module not
+    // passed), "ready", "started" or "passed".
     std::string module_state(const Course& course, const ModuleInfo& m) const;
     // Required modules of m that are not passed yet.
     std::vector<std::string> missing_requirements(const Course& course, const ModuleInfo& m) const;
@@ -88,5 +92,41 @@ private:
 
 // The workspace containing the current directory; throws UserError with a hint when there is none.
 Workspace open_current_workspace();
+
+// A folder whose .tito/workspace.json is gone but whose git history (tito commits .tito/ with
+// every snapshot) still holds it.
+struct StateInHistory {
+    fs::path root;      // the folder holding .git
+    CommitInfo commit;  // the newest commit with .tito/workspace.json
+};
+// Looks in `start` and the folders above it for the nearest git repository, and in its history
+// for tito's workspace state; nullopt when there is none.
+std::optional<StateInHistory> find_state_in_history(const fs::path& start);
+
+struct RestoredFile {
+    std::string file;    // ".tito/progress.json"
+    std::string why;     // "missing" or "damaged"
+    CommitInfo commit;   // where the restored copy comes from
+    std::string kept_as; // a damaged file moved aside, relative to the root ("" when it was missing)
+};
+
+struct RepairResult {
+    fs::path root;
+    std::vector<RestoredFile> restored;
+    std::vector<std::string> intact;        // state files that were fine and left alone
+    std::vector<std::string> unrestorable;  // damaged results no commit has a readable copy of (left alone)
+};
+
+// The workspace `tito workspace repair` works on, seen from `start`: the nearest folder with
+// .tito/workspace.json, else the nearest git repository whose history has one. Throws UserError
+// when there is neither.
+fs::path workspace_to_repair(const fs::path& start);
+
+// Restores the workspace's state files - .tito/workspace.json, .tito/progress.json, the results in
+// .tito/results/ and .gitignore - that are missing or unreadable, each from the newest commit with
+// a readable copy. A damaged file is moved aside (never deleted); the student's files are never
+// touched. Throws UserError when a damaged workspace.json or progress.json has no readable copy in
+// the history (and then changes nothing).
+RepairResult repair_workspace(const fs::path& root);
 
 }  // namespace tito

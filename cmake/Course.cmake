@@ -27,6 +27,13 @@ function(tt_stage_files target destination)
     list(APPEND outputs ${output})
   endforeach()
   add_custom_target(${target} ALL DEPENDS ${outputs})
+  tt_course_target(${target})
+endfunction()
+
+# tt_course_target(<targets...>): marks targets as part of what tito needs at run time; the
+# `course` target builds all of them (and tito) and nothing else - what scripts/setup.sh builds.
+function(tt_course_target)
+  set_property(GLOBAL APPEND PROPERTY TT_COURSE_TARGETS ${ARGN})
 endfunction()
 
 # tt_link_engine(<target> <PRIVATE|INTERFACE>): links the reference engine, every module's library,
@@ -38,4 +45,14 @@ function(tt_link_engine target scope)
   endforeach()
   list(JOIN libs "," joined)
   target_link_libraries(${target} ${scope} "$<LINK_GROUP:RESCAN,${joined}>" Threads::Threads)
+endfunction()
+
+# tt_test_code(<target> [headers...]): settings for Catch2 test code - the graders and the
+# project's own tests. Test code is compiled at -O0: it checks small cases, so optimising it buys
+# nothing at run time and costs most of the build (Catch2's assertion macros expand into a lot of
+# code, and -O3 on a grader file takes ~4x as long as -O0). The engine those tests exercise keeps
+# the build type's optimisation. Catch2 and the given headers are precompiled once per target.
+function(tt_test_code target)
+  target_compile_options(${target} PRIVATE -O0)
+  target_precompile_headers(${target} PRIVATE <catch2/catch.hpp> ${ARGN})
 endfunction()

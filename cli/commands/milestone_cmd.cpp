@@ -16,6 +16,7 @@
 #include "milestones.h"
 #include "term.h"
 #include "workspace.h"
+#include "workspace_lock.h"
 
 namespace tito {
 
@@ -48,7 +49,7 @@ std::string seconds_text(double seconds) {
 Color state_color(const std::string& state) {
     if (state == "passed") return Color::green;
     if (state == "not passed") return Color::red;
-    if (state == "locked") return Color::dim;
+    if (state == "locked" || state == "coming") return Color::dim;
     return Color::none;
 }
 
@@ -107,7 +108,8 @@ int run_list() {
     if (console().json) {
         nlohmann::json out = nlohmann::json::array();
         for (const MilestoneInfo& m : milestones) {
-            nlohmann::json j = {{"name", m.name}, {"year", m.year}, {"title", m.title}, {"after", m.after}, {"requires", m.required}};
+            nlohmann::json j = {{"name", m.name},   {"year", m.year},         {"title", m.title},
+                                {"after", m.after}, {"requires", m.required}, {"available", m.available}};
             if (workspace) j["state"] = milestone_state(course, *workspace, m);
             out.push_back(j);
         }
@@ -120,7 +122,9 @@ int run_list() {
     table.right_aligned = {false, true, false, false, false};
     for (const MilestoneInfo& m : milestones) {
         const ModuleInfo* after = course.find(m.after);
-        std::vector<std::string> row = {m.name, std::to_string(m.year), m.title, after ? after->dir_name() : m.after};
+        // Outside a workspace there is no state column to say "coming".
+        const std::string title = m.title + (m.available || workspace ? "" : paint("  (coming later)", Color::dim));
+        std::vector<std::string> row = {m.name, std::to_string(m.year), title, after ? after->dir_name() : m.after};
         if (workspace) {
             const std::string state = milestone_state(course, *workspace, m);
             row.push_back(paint(state, state_color(state)));
@@ -128,7 +132,7 @@ int run_list() {
         table.rows.push_back(row);
     }
     table.print(std::cout);
-    if (console().verbosity >= 0) std::cout << "\nRun one with `tito milestone run <name>` once its modules are passed.\n";
+    if (console().verbosity >= 0) std::cout << "\nRun one with `tito milestone <name>` once its modules are passed.\n";
     return kExitOk;
 }
 
@@ -158,8 +162,11 @@ int run_status() {
         const std::string state = milestone_state(course, workspace, m);
         auto it = workspace.progress().milestones.find(m.name);
         const int attempts = it == workspace.progress().milestones.end() ? 0 : it->second.attempts;
-        table.rows.push_back({m.name, std::to_string(m.year), paint(state, state_color(state)), attempts ? std::to_string(attempts) : "",
-                              state == "locked" ? "pass " + join(milestone_missing(course, workspace, m)) : ""});
+        const ModuleInfo* after = course.find(m.after);
+        const std::string needs = state == "locked" ? "pass " + join(milestone_missing(course, workspace, m))
+                                  : state == "coming" ? "comes with " + (after ? after->dir_name() : m.after)
+                                                      : "";
+        table.rows.push_back({m.name, std::to_string(m.year), paint(state, state_color(state)), attempts ? std::to_string(attempts) : "", needs});
     }
     table.print(std::cout);
     return kExitOk;
@@ -169,9 +176,15 @@ int run_run(const RunOptions& options) {
     const Course course = Course::load(find_share_dir());
     const std::vector<MilestoneInfo> milestones = load_milestones(course);
     const MilestoneInfo& m = resolve_milestone(milestones, options.name);
+    require_available(course, milestones, m);
 
     std::optional<Workspace> workspace;
-    if (auto root = Workspace::find_root(fs::current_path())) workspace = Workspace::open(*root);
+    std::optional<WorkspaceLock> lock;  // one tito at a time in a workspace (its build folder, progress)
+    if (auto root = Workspace::find_root(fs::current_path())) {
+        workspace = Workspace::open(*root);
+        lock = WorkspaceLock::acquire(workspace->tito_dir());
+        workspace = Workspace::open(*root);  // re-read: the holder before us may have saved
+    }
     if (!workspace && !options.reference)
         throw UserError("not inside a tito workspace (no .tito/workspace.json here or above)",
                         "cd into your workspace, or add --reference to run the reference engine");
@@ -295,7 +308,7 @@ int run_run(const RunOptions& options) {
 
 void setup_milestone(CLI::App& app, CommandRunner& run) {
     CLI::App* milestone = app.add_subcommand("milestone", "Train historical models (perceptron, xor, ...) on your own engine");
-    milestone->require_subcommand(1);
+    milestone->require_subcommand(0, 1);  // none: `tito milestone <name>`, or its help
 
     CLI::App* list = milestone->add_subcommand("list", "The milestones, their year and what unlocks them");
     list->callback([&run] { run = run_list; });
@@ -305,10 +318,31 @@ void setup_milestone(CLI::App& app, CommandRunner& run) {
 
     auto options = std::make_shared<RunOptions>();
     CLI::App* start = milestone->add_subcommand("run", "Build a milestone with your passed modules and run it");
-    start->add_option("name", options->name, "Milestone name (see `tito milestone list`)")->required();
+    start->add_option("milestone", options->name, "Milestone name (see `tito milestone list`)")->required();
     start->add_flag("--force", options->force, "Run a locked milestone anyway (the result does not count)");
     start->add_flag("--reference", options->reference, "Use the reference engine alone, to compare (not recorded)");
     start->callback([&run, options] { run = [options] { return run_run(*options); }; });
+
+    // The short form students are told about: `tito milestone xor` = `tito milestone run xor`. A
+    // word naming a subcommand (list, run, status) is that subcommand, never a milestone.
+    auto short_form = std::make_shared<RunOptions>();
+    milestone->add_option("milestone", short_form->name, "Short for `tito milestone run <milestone>`");
+    milestone->add_flag("--force", short_form->force, "With a milestone: as for `run`");
+    milestone->add_flag("--reference", short_form->reference, "With a milestone: as for `run`");
+    milestone->callback([&run, milestone, short_form] {
+        const std::vector<CLI::App*> chosen = milestone->get_subcommands();
+        if (chosen.empty()) {
+            if (!short_form->name.empty()) run = [short_form] { return run_run(*short_form); };
+            return;
+        }
+        // Options fall through to this level, so a stray word after a subcommand lands here.
+        if (!short_form->name.empty()) {
+            const std::string word = short_form->name, path = "tito milestone " + chosen.front()->get_name();
+            run = [word, path]() -> int {
+                throw UserError("unexpected argument '" + word + "' for `" + path + "`", "`tito help " + path.substr(5) + "` explains it");
+            };
+        }
+    });
 }
 
 }  // namespace tito

@@ -10,6 +10,7 @@
 #include "git_repo.h"
 #include "term.h"
 #include "workspace.h"
+#include "workspace_lock.h"
 
 namespace tito {
 
@@ -32,7 +33,7 @@ std::string score_text(const ModuleProgress& p) {
 Color state_color(const std::string& state) {
     if (state == "passed") return Color::green;
     if (state == "started") return Color::yellow;
-    if (state == "locked") return Color::dim;
+    if (state == "locked" || state == "coming") return Color::dim;
     return Color::none;
 }
 
@@ -66,7 +67,8 @@ int run_list() {
     if (workspace) table.header.insert(table.header.end(), {"state", "best"});
     table.right_aligned = {true, false, false, false, true};
     for (const ModuleInfo& m : course.modules()) {
-        std::string title = m.title + (m.has_content ? "" : paint("  (coming later)", Color::dim));
+        // Outside a workspace there is no state column to say "coming".
+        std::string title = m.title + (m.has_content || workspace ? "" : paint("  (coming later)", Color::dim));
         std::vector<std::string> row = {m.id, m.name, title};
         if (workspace) {
             std::string state = workspace->module_state(course, m);
@@ -102,9 +104,25 @@ int run_start(const StartOptions& options) {
     }
 
     std::optional<fs::path> root = Workspace::find_root(fs::current_path());
-    bool created = false;
     if (!root) {
+        // .tito/ gone, but the history has it: a fresh workspace would lock every module the
+        // student already passed. Repairing keeps their progress; --force starts afresh.
         root = fs::current_path();
+        if (std::optional<StateInHistory> state = find_state_in_history(*root)) {
+            if (!options.force)
+                throw UserError(state->root.string() + " has no .tito/ folder, but its git history holds your workspace (commit " +
+                                    state->commit.short_id + ": " + state->commit.summary + ")",
+                                "`tito workspace repair` restores your progress from it; `tito module start " + m.id +
+                                    " --force` starts afresh instead");
+            root = state->root;
+        }
+        fs::create_directories(*root / ".tito");  // says plainly when the folder is not writable
+    }
+    // One tito at a time in a workspace; what the one before us saved (or created) is read after
+    // we get in.
+    WorkspaceLock lock = WorkspaceLock::acquire(*root / ".tito");
+    bool created = false;
+    if (!fs::exists(*root / ".tito" / "workspace.json")) {
         Workspace::create(*root);
         created = true;
     }
@@ -168,6 +186,8 @@ int run_reset(const ResetOptions& options) {
     const Course course = Course::load(find_share_dir());
     const ModuleInfo& m = course.resolve(options.module);
     Workspace workspace = open_current_workspace();
+    WorkspaceLock lock = WorkspaceLock::acquire(workspace.tito_dir());
+    workspace = Workspace::open(workspace.root());
     if (!workspace.progress().modules.count(m.id) && !fs::exists(workspace.module_dir(m)))
         throw UserError(m.dir_name() + " is not started, so there is nothing to reset", "start it with `tito module start " + m.id + "`");
 
@@ -196,7 +216,7 @@ int run_reset(const ResetOptions& options) {
 
 void setup_module(CLI::App& app, CommandRunner& run) {
     CLI::App* module = app.add_subcommand("module", "List, start and reset course modules");
-    module->require_subcommand(1);
+    module->require_subcommand(0, 1);  // none: its help is shown
 
     CLI::App* list = module->add_subcommand("list", "All 20 modules, with their state in this workspace");
     list->callback([&run] { run = run_list; });
@@ -204,7 +224,8 @@ void setup_module(CLI::App& app, CommandRunner& run) {
     auto start_options = std::make_shared<StartOptions>();
     CLI::App* start = module->add_subcommand("start", "Set up a module's folder: your file(s), the lesson, visible tests");
     start->add_option("module", start_options->module, "Module number or name: 9, 09, spatial, 09_spatial")->required();
-    start->add_flag("--force", start_options->force, "Don't warn when earlier modules are not passed");
+    start->add_flag("--force", start_options->force,
+                    "Don't warn when earlier modules are not passed; start afresh where .tito/ was lost (instead of `tito workspace repair`)");
     start->callback([&run, start_options] { run = [start_options] { return run_start(*start_options); }; });
 
     auto reset_options = std::make_shared<ResetOptions>();

@@ -46,7 +46,7 @@ int run_status() {
     for (const ModuleInfo& m : course.modules()) {
         const std::string state = workspace.module_state(course, m);
         passed += state == "passed";
-        Color color = state == "passed" ? Color::green : state == "started" ? Color::yellow : state == "locked" ? Color::dim : Color::none;
+        Color color = state == "passed" ? Color::green : state == "started" ? Color::yellow : state == "locked" || state == "coming" ? Color::dim : Color::none;
         std::string unlocks;
         for (const MilestoneInfo& milestone : milestones) {
             if (milestone.after != m.id) continue;
@@ -77,7 +77,7 @@ int run_status() {
 }  // namespace
 
 void setup_status(CLI::App& app, CommandRunner& run) {
-    CLI::App* status = app.add_subcommand("status", "Each module's state (locked, ready, started, passed) and scores");
+    CLI::App* status = app.add_subcommand("status", "Each module's state (coming, locked, ready, started, passed) and scores");
     status->callback([&run] { run = run_status; });
 }
 

@@ -1,6 +1,12 @@
-// test_cmd.cpp - `tito test [N] [--all] [--format json|junit|gradescope] [--output FILE]`.
+// test_cmd.cpp - `tito test [N] [--all] [--format json|junit|gradescope] [--output FILE]
+// [--filter TEXT] [-x]`.
+//
+// The whole command holds the workspace lock (workspace_lock.h): a second `tito test` in the same
+// workspace waits for the first, then reads the progress the first one saved, so two runs never
+// share a build folder or lose each other's progress update.
 #include "commands/test_cmd.h"
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -13,6 +19,7 @@
 #include "report.h"
 #include "term.h"
 #include "workspace.h"
+#include "workspace_lock.h"
 
 namespace tito {
 
@@ -26,7 +33,14 @@ struct TestOptions {
     bool no_sanitize = false;
     double timeout = 0;
     std::string filter;
+    bool exit_first = false;
 };
+
+std::string elapsed_since(std::chrono::steady_clock::time_point start) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return text;
+}
 
 // The module to test when none is named: the one whose folder we are in, else the last started.
 const ModuleInfo& default_module(const Course& course, const Workspace& workspace) {
@@ -41,9 +55,8 @@ const ModuleInfo& default_module(const Course& course, const Workspace& workspac
     throw UserError("which module? none is started in this workspace", "name one: `tito test 01`");
 }
 
-// Updates the module's progress with this report (a --filter run is partial and does not count).
-void record(Workspace& workspace, const ModuleInfo& m, const GradeReport& report, bool partial) {
-    if (partial) return;  // a --filter run does not count
+// Updates the module's progress with this report (never called for a partial report).
+void record(Workspace& workspace, const ModuleInfo& m, const GradeReport& report) {
     ModuleProgress& p = workspace.progress().modules[m.id];
     if (p.state.empty()) {
         p.state = "started";
@@ -61,11 +74,23 @@ void record(Workspace& workspace, const ModuleInfo& m, const GradeReport& report
     workspace.progress().last_module = m.id;
 }
 
+// `tito test 05` before `tito module start 05`: say that, rather than "your file is missing".
+void require_started(const Workspace& workspace, const ModuleInfo& m) {
+    if (!m.has_content || workspace.progress().modules.count(m.id) || fs::exists(workspace.module_dir(m))) return;
+    throw UserError("module " + m.dir_name() + " is not started in this workspace", "start it with `tito module start " + m.id + "`");
+}
+
 int run_test(const TestOptions& options) {
     const Course course = Course::load(find_share_dir());
     Workspace workspace = open_current_workspace();
     if (!options.format.empty() && options.format != "json" && options.format != "junit" && options.format != "gradescope")
         throw UserError("unknown format '" + options.format + "'", "use --format json, junit or gradescope");
+    const GradescopeSettings gradescope =
+        options.format == "gradescope" ? GradescopeSettings::from_config(course.config("grading.json")) : GradescopeSettings{};
+
+    // One tito at a time in a workspace; what the one before us saved is read after we get in.
+    WorkspaceLock lock = WorkspaceLock::acquire(workspace.tito_dir());
+    workspace = Workspace::open(workspace.root());
 
     std::vector<const ModuleInfo*> modules;
     if (options.all) {
@@ -74,11 +99,15 @@ int run_test(const TestOptions& options) {
         if (modules.empty()) throw UserError("no module is started yet", "start one: `tito module start 01`");
     } else {
         modules.push_back(options.module.empty() ? &default_module(course, workspace) : &course.resolve(options.module));
+        require_started(workspace, *modules.front());
     }
 
     // Machine-readable output on stdout replaces the table; with --output the table stays.
-    const bool table = options.format.empty() || !options.output.empty();
-    const bool show = table && !console().json && console().verbosity >= 0;
+    // -q keeps errors and the score line; --json (without --format) prints only the JSON.
+    const bool table = (options.format.empty() || !options.output.empty()) && !console().json;
+    const bool chatty = table && console().verbosity >= 0;
+    const Detail detail = console().verbosity < 0 ? Detail::quiet : console().verbosity > 0 ? Detail::verbose : Detail::normal;
+    const bool partial = !options.filter.empty() || options.exit_first;
     std::vector<GradeReport> reports;
     bool all_passed = true;
     for (const ModuleInfo* m : modules) {
@@ -86,43 +115,54 @@ int run_test(const TestOptions& options) {
         grade.sanitize = !options.no_sanitize;
         if (options.timeout > 0) grade.timeout_seconds = options.timeout;
         grade.filter = options.filter;
+        grade.exit_first = options.exit_first;
         ProgressLine progress;
+        const auto start = std::chrono::steady_clock::now();
+        grade.on_build_progress = [&](const std::string& what) {
+            progress.update("compiling " + m->dir_name() + "  " + what + "  " + elapsed_since(start));
+        };
         grade.on_test_start = [&](size_t index, size_t total, const std::string& name) {
             progress.update("testing " + m->dir_name() + "  " + std::to_string(index + 1) + "/" + std::to_string(total) + "  " + name);
         };
-        if (show) progress.update("compiling " + m->dir_name() + " ...");
+        if (table) progress.update("compiling " + m->dir_name() + " ...");
         GradeReport report = grade_module(course, workspace, *m, grade);
         progress.clear();
 
-        record(workspace, *m, report, !options.filter.empty());
-        atomic_write_file(workspace.results_path(*m), report.to_json().dump(2) + "\n");
-        workspace.save_progress();
-        const std::string message = "tito test " + m->dir_name() + ": " + std::to_string(report.score) + "/" +
-                                    std::to_string(report.max_score) + (report.outcome == "graded" ? "" : " (" + report.outcome + ")");
-        report.commit = GitRepo::open_or_init(workspace.root()).commit_all(message);
+        // A partial run (--filter, --exitfirst) says nothing about the module as a whole: it
+        // leaves no trace in the results, the progress or the history.
+        if (!report.partial) {
+            record(workspace, *m, report);
+            atomic_write_file(workspace.results_path(*m), report.to_json().dump(2) + "\n");
+            workspace.save_progress();
+            const std::string message = "tito test " + m->dir_name() + ": " + std::to_string(report.score) + "/" +
+                                        std::to_string(report.max_score) + (report.outcome == "graded" ? "" : " (" + report.outcome + ")");
+            report.commit = GitRepo::open_or_init(workspace.root()).commit_all(message);
+        }
 
-        if (show) {
-            if (modules.size() > 1) std::cout << paint("== " + m->dir_name(), Color::bold) << "\n";
-            print_report(std::cout, report, console().verbosity > 0);
-            if (modules.size() > 1) std::cout << "\n";
+        if (table) {
+            if (modules.size() > 1 && detail != Detail::quiet) std::cout << paint("== " + m->dir_name(), Color::bold) << "\n";
+            print_report(std::cout, report, detail);
+            if (modules.size() > 1 && detail != Detail::quiet) std::cout << "\n";
         }
         all_passed = all_passed && report.outcome == "graded" &&
-                     std::all_of(report.tests.begin(), report.tests.end(), [](const TestCaseResult& t) { return t.status == "passed"; });
+                     std::all_of(report.tests.begin(), report.tests.end(), [&](const TestCaseResult& t) {
+                         return t.status == "passed" || (partial && t.status == "not_run");
+                     });
         reports.push_back(std::move(report));
     }
 
     if (console().json && options.format.empty()) {
         std::cout << format_reports(reports, "json");
     } else if (!options.format.empty()) {
-        const std::string document = format_reports(reports, options.format);
+        const std::string document = format_reports(reports, options.format, gradescope);
         if (options.output.empty()) {
             std::cout << document;
         } else {
             atomic_write_file(options.output, document);
-            if (show) std::cout << "wrote " << options.format << " results to " << options.output << "\n";
+            if (chatty) std::cout << "wrote " << options.format << " results to " << options.output << "\n";
         }
     }
-    if (show && all_passed && modules.size() == 1) {
+    if (chatty && all_passed && !partial && modules.size() == 1) {
         const ModuleInfo& m = *modules.front();
         std::cout << paint("All tests pass: " + m.dir_name() + " is passed.", Color::green);
         for (const ModuleInfo& next : course.modules())
@@ -149,6 +189,7 @@ void setup_test(CLI::App& app, CommandRunner& run) {
     test->add_option("--timeout", options->timeout, "Seconds each test may run (default from configs/limits.json)")
         ->check(CLI::PositiveNumber);
     test->add_option("--filter", options->filter, "Run only tests whose name contains this text (not recorded)");
+    test->add_flag("-x,--exitfirst", options->exit_first, "Stop at the first test that does not pass (not recorded)");
     test->callback([&run, options] { run = [options] { return run_test(*options); }; });
 }
 

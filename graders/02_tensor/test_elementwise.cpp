@@ -233,6 +233,24 @@ TEST_CASE("comparisons broadcast and read non-contiguous inputs", "[points=1]") 
     CHECK_THAT(tt::ne(nested({1, 2, 3}), column), tensor_equal(nested({{1, 0, 1}, {1, 1, 1}})));
 }
 
+TEST_CASE("elementwise ops on contiguous views that start at an offset", "[points=1]") {
+    INFO("a row or a block of rows of a bigger tensor is contiguous but starts at its offset: a fast path over "
+         "contiguous memory must read from data() (storage + offset), not from the start of the storage");
+    const tt::Tensor base = iota({4, 3});
+    const tt::Tensor rows(base.storage(), {2, 3}, {3, 1}, 6);  // rows 2 and 3: [[6, 7, 8], [9, 10, 11]]
+    REQUIRE(rows.is_contiguous());
+    const tt::Tensor other = nested({{1, 2, 3}, {4, 5, 6}});
+    CHECK_THAT(tt::add(rows, other), tensor_equal(nested({{7, 9, 11}, {13, 15, 17}})));
+    CHECK_THAT(tt::sub(other, rows), tensor_equal(nested({{-5, -5, -5}, {-5, -5, -5}})));
+    CHECK_THAT(tt::mul(rows, rows), tensor_equal(nested({{36, 49, 64}, {81, 100, 121}})));
+    CHECK_THAT(tt::mul(rows, raw_scalar(2.0f)), tensor_equal(nested({{12, 14, 16}, {18, 20, 22}})));
+    CHECK_THAT(tt::sub(raw_scalar(1.0f), rows), tensor_equal(nested({{-5, -6, -7}, {-8, -9, -10}})));
+    CHECK_THAT(tt::neg(rows), tensor_equal(nested({{-6, -7, -8}, {-9, -10, -11}})));
+    CHECK_THAT(tt::sqrt(rows), tensor_near(reference_unary(rows, [](float v) { return std::sqrt(v); }), 1e-6, 1e-6));
+    CHECK_THAT(tt::pow(rows, 2.0f), tensor_equal(nested({{36, 49, 64}, {81, 100, 121}})));
+    CHECK_THAT(tt::gt(rows, raw_scalar(8.0f)), tensor_equal(nested({{0, 0, 0}, {1, 1, 1}})));
+}
+
 TEST_CASE("elementwise results never alias their inputs", "[points=1]") {
     tt::Tensor a = iota({2, 3});
     tt::Tensor b = iota({2, 3});

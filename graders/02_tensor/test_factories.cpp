@@ -17,7 +17,7 @@ namespace {
 void check_fresh(const tt::Tensor& t, const tt::Shape& shape) {
     REQUIRE(t.defined());
     CHECK(t.shape() == shape);
-    if (count_of(shape) > 0) CHECK(t.strides() == row_major_strides(shape));  // any strides suit no elements
+    CHECK(t.strides() == row_major_strides(shape));  // a size of 0 counts as 1: (2, 0) -> (1, 1), as in PyTorch
     CHECK(t.offset() == 0);
     REQUIRE(t.storage() != nullptr);
     CHECK(static_cast<int64_t>(t.storage()->data.size()) >= count_of(shape));
@@ -122,6 +122,39 @@ TEST_CASE("arange with a fractional step has ceil((end - start) / step) values a
     {  // arange rejects a zero step
         CHECK_THAT(error_message([] { tt::arange(0.0f, 3.0f, 0.0f); }), Contains("arange"));
     }
+}
+
+TEST_CASE("arange counts ceil((end - start) / step) values in double as torch.arange", "[points=1]") {
+    INFO("torch.arange(0, 0.3, 0.1) has 3 values: (0.3 - 0) / 0.1 = 2.9999999999999996 in double");
+    CHECK_THAT(tt::arange(0, 0.3, 0.1), tensor_equal(nested({0, 0.1f, 0.2f})));
+    INFO("torch.arange(0, 1, 0.1) has 10 values; adding 0.1 until reaching 1 gives 11 (0.1 * 10 summed is 0.9999999)");
+    CHECK(tt::arange(0, 1, 0.1).shape() == tt::Shape{10});
+    CHECK(tt::arange(0, 2.2, 0.2).shape() == tt::Shape{11});  // 2.2 / 0.2 = 11.000000000000002
+    CHECK(tt::arange(1, 0, -0.1).shape() == tt::Shape{10});
+    CHECK(tt::arange(0.5, 10).shape() == tt::Shape{10});
+    INFO("float arguments are converted exactly: 0.3f / 0.1f = 3.0000000745 in double, so 4 values (torch.arange on "
+         "float32 tensors agrees)");
+    CHECK(tt::arange(0.0f, 0.3f, 0.1f).shape() == tt::Shape{4});
+}
+
+TEST_CASE("arange of thousands of fractional steps computes each value as start plus i times step", "[points=1]") {
+    // Value i is start + i * step, rounded to float once. A running float total drifts: after 20000
+    // additions of 0.1f it is off by about 0.2 (rounding error ~1e-4 per value is fine).
+    INFO("compute value i as start + i * step; adding the step to a running total accumulates rounding errors");
+    const tt::Tensor a = tt::arange(-500, 1500, 0.1);
+    REQUIRE(a.shape() == tt::Shape{20000});
+    std::vector<float> expected(20000);
+    for (int i = 0; i < 20000; ++i) expected[i] = static_cast<float>(-500.0 + i * 0.1);
+    CHECK_THAT(a, tensor_near(raw(expected, {20000}), 2e-4, 1e-6));
+    const tt::Tensor c = tt::arange(100, -100, -0.01);
+    REQUIRE(c.shape() == tt::Shape{20000});
+    std::vector<float> expected_c(20000);
+    for (int i = 0; i < 20000; ++i) expected_c[i] = static_cast<float>(100.0 - i * 0.01);
+    CHECK_THAT(c, tensor_near(raw(expected_c, {20000}), 2e-4, 1e-6));
+    const tt::Tensor b = tt::arange(0, 3000, 0.75);  // 0.75 is exact in binary, and so is every value
+    std::vector<float> expected_b(4000);
+    for (int i = 0; i < 4000; ++i) expected_b[i] = static_cast<float>(i * 0.75);
+    CHECK_THAT(b, tensor_equal(raw(expected_b, {4000})));
 }
 
 TEST_CASE("rand is reproducible with a seeded generator and lies in 0 to 1", "[points=1]") {

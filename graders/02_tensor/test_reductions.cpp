@@ -2,6 +2,7 @@
 // (negative dims, keepdim, non-contiguous inputs, ties). Expected values come from plain loops.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <optional>
 
 #include "grading.h"
@@ -195,6 +196,39 @@ TEST_CASE("sum of many elements keeps float precision", "[points=1]") {
     CHECK_THAT(tt::mean(tenths), tensor_near(raw_scalar(0.1f), 0.0, 1e-5));
     const tt::Tensor rows = strided({0.1f}, {2, n / 2}, {0, 0});
     CHECK_THAT(tt::sum(rows, 1), tensor_near(raw(std::vector<float>(2, static_cast<float>(expected / 2)), {2}), 0.0, 1e-5));
+}
+
+TEST_CASE("sum and mean along a leading or middle dim of millions of elements keep float precision", "[points=1]") {
+    // Reducing dim 0 of an (n, 2) tensor: one running total per column, n = 2^21 terms each. In
+    // float each total drifts by 1-2% (0.1f added 2^21 times gives 206132.8, not 209715.2); the
+    // accumulators of every reduction path need double (or pairwise summation).
+    const int64_t n = int64_t{1} << 21;
+    const tt::Tensor columns = strided({0.1f, 0.7f}, {n, 2}, {0, 1});  // 2 floats read n times
+    const double tenth = static_cast<double>(0.1f), seven = static_cast<double>(0.7f);
+    INFO("sum along dim 0 of " << describe_tensor(columns));
+    CHECK_THAT(tt::sum(columns, 0),
+               tensor_near(nested({static_cast<float>(n * tenth), static_cast<float>(n * seven)}), 0.0, 1e-5));
+    CHECK_THAT(tt::mean(columns, 0, true), tensor_near(nested({{0.1f, 0.7f}}), 0.0, 1e-5));
+    const tt::Tensor middle = strided({0.3f, 0.1f}, {2, n / 2, 2}, {0, 0, 1});  // (2, n/2, 2) along dim 1
+    const float expected_3 = static_cast<float>(static_cast<double>(n / 2) * static_cast<double>(0.3f));
+    const float expected_1 = static_cast<float>(static_cast<double>(n / 2) * tenth);
+    INFO("sum along dim 1 of " << describe_tensor(middle));
+    CHECK_THAT(tt::sum(middle, 1), tensor_near(nested({{expected_3, expected_1}, {expected_3, expected_1}}), 0.0, 1e-5));
+}
+
+TEST_CASE("max and argmax propagate NaN like PyTorch: the maximum is the first NaN", "[points=1]") {
+    const float nan = std::nanf("");
+    INFO("every comparison with NaN is false, so `v > best` skips a NaN unless it comes first; PyTorch's max returns "
+         "NaN whenever there is one, and argmax the index of the first NaN");
+    CHECK(std::isnan(values_of(tt::max(nested({1, nan, 3, nan})))[0]));
+    CHECK_THAT(tt::argmax(nested({1, nan, 3, nan})), tensor_equal(raw_scalar(1.0f)));
+    CHECK_THAT(tt::argmax(nested({{4, 5}, {6, nan}})), tensor_equal(raw_scalar(3.0f)));
+    const tt::Tensor x = nested({{1, nan, 2}, {4, 5, 6}, {nan, nan, 0}});
+    CHECK_THAT(tt::max(x, 1), tensor_equal(nested({nan, 6, nan})));
+    CHECK_THAT(tt::argmax(x, 1), tensor_equal(nested({1, 2, 0})));
+    CHECK_THAT(tt::max(x, 0), tensor_equal(nested({nan, nan, 6})));
+    CHECK_THAT(tt::argmax(x, 0), tensor_equal(nested({2, 0, 1})));
+    CHECK_THAT(tt::argmax(column_major(x), -2, true), tensor_equal(nested({{2, 0, 1}})));
 }
 
 TEST_CASE("reduction methods equal the free functions", "[points=1]") {

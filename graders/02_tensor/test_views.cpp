@@ -65,6 +65,26 @@ TEST_CASE("view of a non-contiguous tensor whose strides allow it", "[points=2]"
     CHECK_THAT(m, tensor_equal(raw(expected, {4, 6})));
 }
 
+TEST_CASE("view across a size-1 dimension whose stride is arbitrary", "[points=1]") {
+    INFO("a dimension of size 1 is never stepped along, so its stride can be anything (unsqueeze, select and slicing "
+         "leave such strides) and it never keeps the dimensions around it from merging");
+    const std::vector<float> storage = values_of(iota({6}));
+    const tt::Tensor middle = strided(storage, {2, 1, 3}, {3, 100, 1});
+    CHECK(shares_storage(middle.view({6}), middle));
+    CHECK(middle.view({6}).strides() == tt::Strides{1});
+    CHECK_THAT(middle.view({3, 2}), tensor_equal(nested({{0, 1}, {2, 3}, {4, 5}})));
+    const tt::Tensor last = strided(storage, {2, 3, 1}, {3, 1, 7});
+    CHECK_THAT(last.view({6}), tensor_equal(iota({6})));
+    CHECK(shares_storage(last.view({3, 2}), last));
+    const tt::Tensor first = strided(storage, {1, 2, 3}, {-5, 3, 1});
+    CHECK_THAT(first.view({6, 1}), tensor_equal(iota({6, 1})));
+    CHECK(shares_storage(first.reshape({2, 3}), first));
+    // several, around a transposed pair that really cannot merge
+    const tt::Tensor t = strided(storage, {1, 3, 1, 2}, {9, 1, 4, 3});  // (3, 2) transposed, size-1 dims around
+    CHECK_THAT(t.view({3, 2}), tensor_equal(nested({{0, 3}, {1, 4}, {2, 5}})));
+    CHECK_THAT(error_message([&] { t.view({6}); }), Contains("view"));
+}
+
 TEST_CASE("view and reshape errors name the op and the shapes", "[points=1]") {
     {  // view of a transposed tensor that would need a copy is an error naming view and the shapes
         tt::Tensor t = strided({0, 1, 2, 3, 4, 5}, {3, 2}, {1, 3});  // (2, 3) transposed
@@ -364,6 +384,23 @@ TEST_CASE("clone is an independent row-major copy", "[points=1]") {
     CHECK(pc.offset() == 0);
     CHECK_THAT(pc, tensor_equal(iota({3, 2, 2})));
     CHECK_THAT(raw_scalar(2.0f).clone(), tensor_equal(raw_scalar(2.0f)));
+}
+
+TEST_CASE("clone of a contiguous view that starts at an offset copies that view's elements", "[points=1]") {
+    INFO("a contiguous view (a row, a block of rows) starts at its offset: a straight copy must start at data(), not "
+         "at the start of the storage");
+    const tt::Tensor base = iota({4, 3});
+    const tt::Tensor row = tt::Tensor(base.storage(), {3}, {1}, 6);  // row 2
+    REQUIRE(row.is_contiguous());
+    tt::Tensor c = row.clone();
+    CHECK_FALSE(shares_storage(c, base));
+    CHECK(c.offset() == 0);
+    CHECK_THAT(c, tensor_equal(nested({6, 7, 8})));
+    const tt::Tensor rows(base.storage(), {2, 3}, {3, 1}, 3);  // rows 1 and 2
+    CHECK_THAT(rows.clone(), tensor_equal(nested({{3, 4, 5}, {6, 7, 8}})));
+    const tt::Tensor one(base.storage(), {}, {}, 11);  // a 0-d view of the last element
+    CHECK_THAT(one.clone(), tensor_equal(raw_scalar(11.0f)));
+    CHECK(row.clone().storage()->data.size() == 3u);
 }
 
 TEST_CASE("views of views compose strides and offsets and write into the base", "[points=2]") {

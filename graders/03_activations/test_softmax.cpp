@@ -118,6 +118,22 @@ TEST_CASE("softmax over a dimension of size 1 or of a 0-d tensor is 1 and log_so
     CHECK_THAT(tt::log_softmax(raw_scalar(42.0f), -1), tensor_equal(raw_scalar(0.0f)));
 }
 
+TEST_CASE("softmax and log_softmax of zero-size tensors return the same empty shape", "[points=1]") {
+    // An empty batch (N = 0) reaches softmax as (0, C); a sequence of length 0 as (B, 0, ...).
+    // Nothing to compute, but the sizes around dim (outer, size, inner) can each be 0: dividing by
+    // one of them, or reading a first element to start the max, crashes or reads out of bounds.
+    struct Case {
+        tt::Shape shape;
+        int64_t dim;
+    };
+    for (const Case& c : std::vector<Case>{{{0, 3}, 1}, {{0, 3}, 0}, {{3, 0}, 1}, {{3, 0}, 0}, {{2, 0, 3}, 2}, {{2, 0, 3}, 1}, {{0}, 0}}) {
+        INFO("shape " << shape_text(c.shape) << ", dim " << c.dim);
+        const tt::Tensor x = raw({}, c.shape);
+        CHECK(tt::softmax(x, c.dim).shape() == c.shape);
+        CHECK(tt::log_softmax(x, c.dim).shape() == c.shape);
+    }
+}
+
 TEST_CASE("softmax and log_softmax return a new tensor and leave the input unchanged", "[points=1]") {
     tt::Tensor x = nested({{1, 2, 3}, {-1, 0, 4}});
     const tt::Tensor before = raw_copy(x);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,58 @@ TEST_CASE("Linear built from the same seed has the same parameters", "[points=1]
     CHECK_THAT(d2.bias, tensor_equal(raw_copy(d1.bias)));
 }
 
+TEST_CASE("Linear draws its weight with the initialiser then its bias from the same generator", "[points=2]") {
+    // The order of the draws is part of the contract: a seed reproduces a layer only if everyone
+    // draws the same numbers for the same tensors. Weight first, (out, in) in row-major order, as
+    // init::kaiming_uniform_ (or the chosen initialiser) draws it; then the bias, (out,), as
+    // init::uniform_(-1/sqrt(in), 1/sqrt(in)); nothing else.
+    const int64_t in = 5, out = 3;
+    const float bias_bound = 1.0f / std::sqrt(static_cast<float>(in));
+    struct Case {
+        const char* what;
+        tt::Init init;
+        std::function<void(tt::Tensor&, tt::Generator*)> weight_init;
+    };
+    const std::vector<Case> cases = {
+        {"kaiming_uniform (the default)", tt::Init::kaiming_uniform, [](tt::Tensor& w, tt::Generator* g) { tt::init::kaiming_uniform_(w, g); }},
+        {"xavier_uniform", tt::Init::xavier_uniform, [](tt::Tensor& w, tt::Generator* g) { tt::init::xavier_uniform_(w, g); }},
+        {"xavier_normal", tt::Init::xavier_normal, [](tt::Tensor& w, tt::Generator* g) { tt::init::xavier_normal_(w, g); }},
+    };
+    for (const Case& c : cases) {
+        for (bool with_bias : {true, false}) {
+            INFO(c.what << (with_bias ? " with a bias" : " without a bias"));
+            tt::Generator layer_gen(2024), expected_gen(2024);
+            tt::LinearOptions options;
+            options.in_features = in;
+            options.out_features = out;
+            options.bias = with_bias;
+            options.init = c.init;
+            tt::Linear layer(options, &layer_gen);
+            tt::Tensor weight = raw(std::vector<float>(static_cast<size_t>(in * out), 0.0f), {out, in});
+            c.weight_init(weight, &expected_gen);
+            // Near, not bit-equal: a bound written 1/sqrt(in) or gain * sqrt(3 / fan_in) may differ in
+            // the last bit; drawing in another order gives entirely different numbers.
+            CHECK_THAT(layer.weight, tensor_near(weight, 1e-7, 1e-5));
+            if (with_bias) {
+                tt::Tensor bias = raw(std::vector<float>(static_cast<size_t>(out), 0.0f), {out});
+                tt::init::uniform_(bias, -bias_bound, bias_bound, &expected_gen);
+                REQUIRE(layer.bias.defined());
+                CHECK_THAT(layer.bias, tensor_near(bias, 1e-7, 1e-5));
+            }
+            INFO("the layer draws nothing more: both generators are at the same point afterwards");
+            CHECK(layer_gen.next_u64() == expected_gen.next_u64());
+        }
+    }
+    INFO("the weight's draws, independently of the initialisers: (out, in) row-major uniforms in [-1/sqrt(in), 1/sqrt(in)) for the default, then the bias");
+    tt::Generator layer_gen(7), raw_gen(7);
+    tt::Linear layer(in, out, true, &layer_gen);
+    std::vector<float> expected_weight, expected_bias;
+    for (int64_t i = 0; i < in * out; ++i) expected_weight.push_back(-bias_bound + 2 * bias_bound * raw_gen.uniform());
+    for (int64_t i = 0; i < out; ++i) expected_bias.push_back(-bias_bound + 2 * bias_bound * raw_gen.uniform());
+    CHECK_THAT(layer.weight, tensor_near(raw(expected_weight, {out, in}), 1e-6, 1e-5));
+    CHECK_THAT(layer.bias, tensor_near(raw(expected_bias, {out}), 1e-6, 1e-5));
+}
+
 TEST_CASE("Linear reset draws new parameters and keeps them registered", "[points=1]") {
     tt::Generator first(21);
     tt::Linear layer(5, 3, true, &first);
@@ -147,6 +200,28 @@ TEST_CASE("Linear reset draws new parameters and keeps them registered", "[point
     layer.reset();
     CHECK(layer.named_parameters().size() == 2);
     CHECK(layer.parameter_count() == 18);
+}
+
+TEST_CASE("Linear reset after a change of options re-creates both tensors", "[points=1]") {
+    // reset() builds the parameters from the options as they are now: a layer switched to
+    // bias=false must lose its bias (member and registration), and new sizes give new shapes.
+    tt::Generator gen(23);
+    tt::Linear layer(4, 3, true, &gen);
+    layer.options.bias = false;
+    layer.options.out_features = 5;
+    layer.reset(&gen);
+    CHECK(layer.weight.shape() == tt::Shape{5, 4});
+    CHECK_FALSE(layer.bias.defined());
+    CHECK(names_of(layer.named_parameters()) == std::vector<std::string>{"weight"});
+    assign(layer.weight, std::vector<float>(20, 1.0f));
+    INFO("without a bias, x @ W^T only: a stale bias must not be added");
+    CHECK_THAT(layer(nested({{1, 2, 3, 4}})), tensor_near(nested({{10, 10, 10, 10, 10}}), 1e-6, 1e-6));
+    layer.options.bias = true;
+    layer.reset(&gen);
+    REQUIRE(layer.bias.defined());
+    CHECK(layer.bias.shape() == tt::Shape{5});
+    CHECK(names_of(layer.named_parameters()) == std::vector<std::string>{"weight", "bias"});
+    CHECK(layer.parameter_count() == 25);
 }
 
 TEST_CASE("Linear forward of a batch on hand-computed values", "[points=2]") {

@@ -79,6 +79,27 @@ TEST_CASE("binary_cross_entropy rejects probabilities outside 0 to 1 and mismatc
     CHECK_THAT(tt::binary_cross_entropy(nested({0, 1}), nested({0, 1})), tensor_near(raw_scalar(0.0f), 1e-6, 1e-6));
 }
 
+TEST_CASE("binary_cross_entropy rejects NaN and infinite probabilities as PyTorch does", "[points=2]") {
+    // PyTorch: "all elements of input should be between 0 and 1". A NaN probability means a bug
+    // upstream (a NaN logit, 0 / 0); returning a NaN loss would hide where it came from, and a
+    // check written as !(p < 0 || p > 1) lets NaN through, since every comparison with NaN is false.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    CHECK_THAT(error_message([&] { tt::binary_cross_entropy(nested({0.5f, nan, 0.25f}), nested({1, 0, 1})); }),
+               Contains("binary_cross_entropy") && Contains("nan"));
+    CHECK_THAT(error_message([&] { tt::binary_cross_entropy(nested({{0.5f, 0.5f}, {0.5f, nan}}), nested({{1, 0}, {1, 0}}), tt::Reduction::none); }),
+               Contains("binary_cross_entropy"));
+    CHECK_THAT(error_message([&] { tt::binary_cross_entropy(raw_scalar(nan), raw_scalar(1.0f), tt::Reduction::sum); }),
+               Contains("binary_cross_entropy"));
+    CHECK_THAT(error_message([&] { tt::binary_cross_entropy(nested({inf, 0.5f}), nested({1, 0})); }),
+               Contains("binary_cross_entropy") && Contains("inf"));
+    CHECK_THAT(error_message([&] { tt::binary_cross_entropy(nested({0.5f, -inf}), nested({1, 0})); }),
+               Contains("binary_cross_entropy") && Contains("-inf"));
+    INFO("a NaN in a non-contiguous input is found too");
+    CHECK_THAT(error_message([&] { tt::binary_cross_entropy(column_major(nested({{0.5f, 0.5f}, {nan, 0.5f}})), nested({{1, 0}, {1, 0}})); }),
+               Contains("binary_cross_entropy"));
+}
+
 TEST_CASE("binary_cross_entropy_with_logits on hand-computed values", "[points=2]") {
     // sigmoid(ln 3) = 0.75: [ln 2, -ln 0.75, -ln 0.75]; x = 2, y = 0: 2 + log(1 + e^-2)
     const float ln3 = std::log(3.0f);

@@ -267,11 +267,11 @@ TEST_CASE("gradients accumulate across backward calls", "[points=2]") {
     total(times(x, x)).backward();  // a second graph: + 2x
     INFO("x.grad must be the sum of both backward passes (+=): optimizers rely on zero_grad to reset it");
     CHECK_THAT(x.grad(), tensor_equal(nested({4, 6, 8})));
-    {  // the same graph twice: twice the gradient (graphs are kept until their last handle goes)
+    {  // the same graph twice (retain_graph): twice the gradient
         tt::Tensor w = leaf({1, -1});
         const tt::Tensor h = scale(w, 3.0f, "h = 3w");
         const tt::Tensor loss = total(times(h, w, "h * w"));  // 3 w^2: d/dw = 6w
-        loss.backward();
+        loss.backward(tt::Tensor(), /*retain_graph=*/true);
         CHECK_THAT(w.grad(), tensor_equal(nested({6, -6})));
         allow_another_pass(loss);
         loss.backward();
@@ -332,7 +332,7 @@ TEST_CASE("a retained gradient accumulates across backward calls but is propagat
     tt::Tensor h = scale(x, 2.0f, "h = 2x");
     h.retain_grad();
     const tt::Tensor loss = total(scale(h, 3.0f, "3h"), "sum");  // d/dh = 3, d/dx = 6
-    loss.backward();
+    loss.backward(tt::Tensor(), /*retain_graph=*/true);
     allow_another_pass(loss);
     loss.backward();
     CHECK_THAT(h.grad(), tensor_equal(nested({6, 6, 6})));

@@ -94,6 +94,13 @@ tt::Tensor cube(const tt::Tensor& x) {
                    });
 }
 
+// out = x^2 / 2, correct: dx = g x. Near x = 1000 both the values (5e5) and the gradients (1000) are
+// large.
+tt::Tensor half_square(const tt::Tensor& x) {
+    return test_op({x}, [&] { return x * x * 0.5f; },
+                   [](const tt::Tensor& g, const std::vector<tt::Tensor>& in) { tt::accumulate_grad(in[0], g * in[0]); });
+}
+
 // out = 2x; the backward sends factor * g (right when factor is 2), or nothing at all.
 tt::Tensor doubled(const tt::Tensor& x, float factor, bool silent = false) {
     return test_op({x}, [&] { return x * 2.0f; }, [=](const tt::Tensor& g, const std::vector<tt::Tensor>& in) {
@@ -158,6 +165,26 @@ TEST_CASE("gradcheck accepts correct gradients and reports OK", "[points=2]") {
         INFO("2x: " << doubling.message);
         CHECK(doubling.ok);
     }
+}
+
+TEST_CASE("gradcheck accepts correct gradients of size 1000 at inputs near 1000", "[points=2]") {
+    INFO("near x = 1000 a float has a resolution of 6e-5 and x^2 / 2 ~ 5e5 one of 0.03: with a fixed step of 1e-3 the "
+         "difference L(x + h) - L(x - h) is mostly rounding noise. Move each element by eps * max(1, |x|), and "
+         "accept |analytic - numeric| <= atol + rtol * |numeric| (a gradient of 1000 cannot be checked to 0.01)");
+    const tt::Tensor x = leaf(random_values({5, 6}, 19, 900.0f, 1100.0f));
+    const tt::Tensor w = leaf(random_values({5, 6}, 20, -1100.0f, -900.0f));
+    const tt::GradcheckResult square = tt::gradcheck([](const Inputs& in) { return half_square(in[0]); }, {x});
+    INFO("x^2 / 2: " << square.message);
+    CHECK(square.ok);
+    const tt::GradcheckResult products = tt::gradcheck([](const Inputs& in) { return product(in[0], in[1]); }, {x, w});
+    INFO("x * w: " << products.message);
+    CHECK(products.ok);
+    const tt::GradcheckResult cubes = tt::gradcheck([](const Inputs& in) { return cube(in[0]); },
+                                                    {leaf(random_values({3, 4}, 23, 20.0f, 40.0f))});
+    INFO("x^3 at x near 30 (gradients near 3000): " << cubes.message);
+    CHECK(cubes.ok);
+    INFO("and a gradient 5% off is still caught at that scale");
+    CHECK_FALSE(tt::gradcheck([](const Inputs& in) { return doubled(in[0], 2.1f); }, {x}).ok);
 }
 
 TEST_CASE("gradcheck rejects a gradient off by a factor and names the input", "[points=2]") {

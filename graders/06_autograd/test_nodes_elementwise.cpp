@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,24 @@ TEST_CASE("pow with a tensor exponent differentiates base and exponent", "[point
         tt::pow(a, b).sum().backward();
         CHECK_FALSE(a.grad().defined());
         CHECK_THAT(b.grad(), tensor_near(nested({2 * std::log(2.0f), 3 * std::log(3.0f)})));
+    }
+}
+
+TEST_CASE("pow with a tensor exponent at a zero base takes the limits PyTorch takes", "[points=1]") {
+    INFO("at a = 0 the formulas give nan: b * 0^(b - 1) is 0 * inf when b = 0, and 0^b * ln 0 is 0 * -inf. PyTorch "
+         "uses da = 0 where b = 0 (a^0 is constant) and db = 0 where a = 0 and b >= 0");
+    const float inf = std::numeric_limits<float>::infinity();
+    tt::Tensor a = leaf({0, 0, 0, 0, 2});
+    tt::Tensor b = leaf({0, 2, 0.5f, -1, 0});
+    tt::pow(a, b).backward(nested({1, 1, 1, 1, 1}));
+    CHECK_THAT(a.grad(), tensor_equal(nested({0, 0, inf, -inf, 0})));
+    CHECK_THAT(b.grad(), tensor_near(nested({0, 0, 0, -inf, std::log(2.0f)})));
+    {  // a broadcast exponent
+        tt::Tensor base = leaf({{0, 1}, {0, 3}});
+        tt::Tensor power = leaf({{0}, {2}});
+        tt::pow(base, power).sum().backward();
+        CHECK_THAT(base.grad(), tensor_near(nested({{0, 0}, {0, 6}})));
+        CHECK_THAT(power.grad(), tensor_near(nested({{std::log(1.0f)}, {9 * std::log(3.0f)}})));
     }
 }
 

@@ -7,6 +7,7 @@
 //     a = 1: [[8, 0], [6, 7], [2, 7]]
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -84,13 +85,7 @@ TEST_CASE("mean divides the gradient by the number of averaged elements", "[poin
     }
 }
 
-TEST_CASE("max sends the gradient to the first maximum only", "[points=1]") {
-    {
-        tt::Tensor x = leaf({{1, 7, 7}, {9, 2, 9}});
-        tt::max(x).backward();
-        INFO("9 appears twice: only the first one (row 1, column 0) produced the output");
-        CHECK_THAT(x.grad(), tensor_equal(nested({{0, 0, 0}, {1, 0, 0}})));
-    }
+TEST_CASE("max along a dim sends the gradient to the first maximum only", "[points=1]") {
     {
         tt::Tensor x = leaf({{1, 7, 7}, {9, 2, 9}});
         tt::max(x, 1).backward(nested({5, 6}));
@@ -105,6 +100,37 @@ TEST_CASE("max sends the gradient to the first maximum only", "[points=1]") {
         tt::Tensor x = leaf({{-5, -3}, {-4, -6}});  // all negative: 0 is not a maximum
         tt::max(x).backward();
         CHECK_THAT(x.grad(), tensor_equal(nested({{0, 1}, {0, 0}})));
+    }
+}
+
+TEST_CASE("max over everything shares the gradient equally among tied maxima as PyTorch", "[points=1]") {
+    INFO("torch.max(x).backward() gives each of the k elements equal to the maximum g / k (max along a dim, by "
+         "contrast, uses the index of the first one)");
+    {
+        tt::Tensor x = leaf({{1, 7, 7}, {9, 2, 9}});
+        tt::max(x).backward();
+        CHECK_THAT(x.grad(), tensor_equal(nested({{0, 0, 0}, {0.5f, 0, 0.5f}})));
+    }
+    {
+        tt::Tensor x = leaf({{3, 3}, {1, 3}});
+        tt::max(x).backward(raw_scalar(6));
+        CHECK_THAT(x.grad(), tensor_equal(nested({{2, 2}, {0, 2}})));
+        tt::max(x.t()).backward(raw_scalar(3));  // the same ties seen through a transpose
+        CHECK_THAT(x.grad(), tensor_equal(nested({{3, 3}, {0, 3}})));
+    }
+    {
+        tt::Tensor x = leaf({4, 4, 4, 4});
+        tt::max(x).backward();
+        CHECK_THAT(x.grad(), tensor_equal(nested({0.25f, 0.25f, 0.25f, 0.25f})));
+    }
+    {  // NaN is the maximum when there is one: the gradient goes to the NaNs
+        const float nan = std::nanf("");
+        tt::Tensor x = leaf({1, nan, 3, nan});
+        tt::max(x).backward(raw_scalar(4));
+        CHECK_THAT(x.grad(), tensor_equal(nested({0, 2, 0, 2})));
+        tt::Tensor y = leaf({{1, nan}, {nan, 3}});
+        tt::max(y, 1).backward(nested({1, 2}));
+        CHECK_THAT(y.grad(), tensor_equal(nested({{0, 1}, {2, 0}})));
     }
 }
 

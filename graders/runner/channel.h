@@ -32,9 +32,11 @@ inline std::optional<Channel> take_channel() {
     return channel;
 }
 
+// Strings in a message may hold anything the student's code produced (invalid UTF-8, NUL): such
+// bytes become U+FFFD here instead of making dump() throw, so a report always reaches tito.
 inline void report(const Channel& channel, nlohmann::json message) {
     message["token"] = channel.token;
-    const std::string line = message.dump() + "\n";
+    const std::string line = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const char* data = line.data();
     size_t left = line.size();
     while (left > 0) {

@@ -4,19 +4,12 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "cli_testing.h"
 #include "errors.h"
 #include "files.h"
 
 namespace fs = std::filesystem;
-
-namespace {
-fs::path scratch_dir(const std::string& name) {
-    fs::path dir = fs::temp_directory_path() / ("tito-test-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
-}  // namespace
+using cli_testing::scratch_dir;
 
 TEST_CASE("files: atomic_write_file replaces content and leaves no temporary files") {
     fs::path dir = scratch_dir("atomic");

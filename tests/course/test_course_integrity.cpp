@@ -4,6 +4,10 @@
 //   2. the reference implementation scores full marks;
 //   3. every known-buggy variant in tests/course/mutants/<module>.json loses points.
 // Plus the module's files, lesson and visible tests are where module.json says.
+//
+// Cost: a mutant is graded without sanitizers (its one changed file recompiles in about a second,
+// where AddressSanitizer would take several) and stops at its first failing test (-x), which is
+// all "loses points" needs. A mutant whose bug only a sanitizer sees says "sanitize": true.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <set>
@@ -20,8 +24,10 @@ std::string module_under_test() {
     return module;
 }
 
-nlohmann::json grade(const fs::path& workspace, const std::string& id) {
-    Run run = tito({"test", id, "--format", "json"}, workspace);
+nlohmann::json grade(const fs::path& workspace, const std::string& id, const std::vector<std::string>& options = {}) {
+    std::vector<std::string> args = {"test", id, "--format", "json"};
+    args.insert(args.end(), options.begin(), options.end());
+    Run run = tito(args, workspace);
     INFO(run.err);
     REQUIRE(run.exit_code != 2);
     return nlohmann::json::parse(run.out);
@@ -87,7 +93,9 @@ TEST_CASE("course integrity of one module") {
             REQUIRE(text.find(find, at + 1) == std::string::npos);         // exactly once
             text.replace(at, find.size(), mutant.at("replace").get<std::string>());
             write_file(target, text);
-            nlohmann::json report = grade(workspace.path, id);
+            std::vector<std::string> options = {"--exitfirst"};
+            if (!mutant.value("sanitize", false)) options.push_back("--no-sanitize");
+            nlohmann::json report = grade(workspace.path, id, options);
             INFO(summary(report));
             CHECK(report.at("outcome") == "graded");  // a mutant that does not compile proves nothing
             CHECK(report.at("score").get<int>() < report.at("max_score").get<int>());

@@ -25,8 +25,8 @@ std::vector<BrokenVariant> broken_variants(const std::string& milestone) {
                 {"02_tensor", "elementwise.cpp", "\"gt\", [](float x, float y) { return x > y ? 1.0f : 0.0f; }",
                  "\"gt\", [](float x, float y) { return x < y ? 1.0f : 0.0f; }", "gt compares the wrong way round"}};
     if (milestone == "xor")
-        return {{"06_autograd", "nodes_activations.cpp", "[](float g, float v) { return v > 0.0f ? g : 0.0f; }",
-                 "[](float g, float v) { return v > 0.0f ? 0.0f : g; }", "ReLU's gradient flows where the input was negative, not positive"}};
+        return {{"06_autograd", "nodes_activations.cpp", "[](float g, float v) { return v <= 0.0f ? 0.0f : g; }",
+                 "[](float g, float v) { return v <= 0.0f ? g : 0.0f; }", "ReLU's gradient flows where the input was negative, not positive"}};
     return {};
 }
 

@@ -2,7 +2,10 @@
 #include "e2e_support.h"
 
 #include <fcntl.h>
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,10 +14,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
 
 extern char** environ;
 
@@ -42,7 +51,12 @@ fs::path tito_binary() { return from_env("TITO_BIN"); }
 fs::path source_dir() { return from_env("TITO_SOURCE_DIR"); }
 fs::path build_dir() { return from_env("TITO_BUILD_DIR"); }
 
-Run run(const std::vector<std::string>& argv, const fs::path& cwd, const std::map<std::string, std::string>& env, double timeout) {
+namespace {
+
+double now_seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Forks and execs `argv` in `cwd`; stdout to a pipe, stderr to a pipe or (terminal) a pty.
+Started spawn(const std::vector<std::string>& argv, const fs::path& cwd, const std::map<std::string, std::string>& env, bool terminal) {
     std::map<std::string, std::string> environment;
     for (char** e = environ; *e; ++e) {
         std::string entry = *e;
@@ -68,8 +82,15 @@ Run run(const std::vector<std::string>& argv, const fs::path& cwd, const std::ma
 
     int out_pipe[2], err_pipe[2];
     REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
-    const auto start = std::chrono::steady_clock::now();
+    if (terminal) {
+        REQUIRE(::openpty(&err_pipe[0], &err_pipe[1], nullptr, nullptr, nullptr) == 0);
+        ::fcntl(err_pipe[0], F_SETFD, FD_CLOEXEC);
+        ::fcntl(err_pipe[1], F_SETFD, FD_CLOEXEC);
+    } else {
+        REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+    }
+    Started started;
+    started.start = now_seconds();
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -83,17 +104,26 @@ Run run(const std::vector<std::string>& argv, const fs::path& cwd, const std::ma
     }
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
+    started.pid = pid;
+    started.out_fd = out_pipe[0];
+    started.err_fd = err_pipe[0];
+    return started;
+}
+
+}  // namespace
+
+Run finish(Started started, double timeout) {
     Run result;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    pollfd fds[2] = {{started.out_fd, POLLIN, 0}, {started.err_fd, POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
     int open_pipes = 2;
     while (open_pipes > 0) {
         ::poll(fds, 2, 50);
         for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buffer[65536];
             ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-            if (n <= 0) {
+            if (n <= 0) {  // a pty reads EIO once the last writer is gone
                 ::close(fds[i].fd);
                 fds[i].fd = -1;
                 --open_pipes;
@@ -101,18 +131,33 @@ Run run(const std::vector<std::string>& argv, const fs::path& cwd, const std::ma
                 sinks[i]->append(buffer, static_cast<size_t>(n));
             }
         }
-        result.peak_rss_kib = std::max(result.peak_rss_kib, read_vm_hwm(pid));
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (elapsed > timeout && !result.timed_out) {
+        result.peak_rss_kib = std::max(result.peak_rss_kib, read_vm_hwm(started.pid));
+        if (now_seconds() - started.start > timeout && !result.timed_out) {
             result.timed_out = true;
-            ::kill(pid, SIGKILL);
+            ::kill(started.pid, SIGKILL);
         }
     }
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    ::waitpid(started.pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds = now_seconds() - started.start;
     return result;
+}
+
+Run run(const std::vector<std::string>& argv, const fs::path& cwd, const std::map<std::string, std::string>& env, double timeout) {
+    return finish(spawn(argv, cwd, env, false), timeout);
+}
+
+Started start_tito(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> argv = {tito_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return spawn(argv, cwd, env, false);
+}
+
+Run tito_on_terminal(const std::vector<std::string>& args, const fs::path& cwd, double timeout) {
+    std::vector<std::string> argv = {tito_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return finish(spawn(argv, cwd, {{"TERM", "xterm"}, {"NO_COLOR", ""}}, true), timeout);
 }
 
 Run tito(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env, double timeout) {
@@ -176,6 +221,72 @@ std::vector<int> processes_with_environment(const std::string& marker) {
         if (("\n" + environment).find("\n" + marker + "\n") != std::string::npos) found.push_back(pid);
     }
     return found;
+}
+
+namespace {
+
+std::string schema_path(const char* name) { return std::string(TT_SCHEMA_DIR) + "/" + name; }
+
+void collect_xml_error(void* context, const char* format, ...) {
+    char text[1024];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    *static_cast<std::string*>(context) += text;
+}
+
+}  // namespace
+
+std::string junit_schema_errors(const std::string& xml) {
+    std::string errors;
+    xmlSchemaParserCtxtPtr parser = xmlSchemaNewParserCtxt(schema_path("junit.xsd").c_str());
+    xmlSchemaSetParserErrors(parser, collect_xml_error, collect_xml_error, &errors);
+    xmlSchemaPtr schema = xmlSchemaParse(parser);
+    xmlSchemaFreeParserCtxt(parser);
+    if (schema == nullptr) return "cannot read junit.xsd: " + errors;
+    std::string parse_errors;
+    xmlSetGenericErrorFunc(&parse_errors, collect_xml_error);
+    xmlDocPtr doc = xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "junit.xml", nullptr, XML_PARSE_NONET);
+    xmlSetGenericErrorFunc(nullptr, nullptr);
+    if (doc == nullptr) {
+        xmlSchemaFree(schema);
+        return "not well-formed XML: " + parse_errors;
+    }
+    xmlSchemaValidCtxtPtr validator = xmlSchemaNewValidCtxt(schema);
+    xmlSchemaSetValidErrors(validator, collect_xml_error, collect_xml_error, &errors);
+    const int rc = xmlSchemaValidateDoc(validator, doc);
+    xmlSchemaFreeValidCtxt(validator);
+    xmlFreeDoc(doc);
+    xmlSchemaFree(schema);
+    if (rc != 0 && errors.empty()) errors = "invalid (libxml2 code " + std::to_string(rc) + ")";
+    return rc == 0 ? "" : errors;
+}
+
+std::string gradescope_schema_errors(const std::string& results_json) {
+    const nlohmann::json schema_document = nlohmann::json::parse(read_file(schema_path("gradescope_results.schema.json")));
+    valijson::Schema schema;
+    valijson::SchemaParser parser;
+    valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_document);
+    parser.populateSchema(schema_adapter, schema);
+    nlohmann::json document;
+    try {
+        document = nlohmann::json::parse(results_json);
+    } catch (const nlohmann::json::exception& e) {
+        return std::string("not JSON: ") + e.what();
+    }
+    valijson::Validator validator;
+    valijson::ValidationResults results;
+    valijson::adapters::NlohmannJsonAdapter target(document);
+    if (validator.validate(schema, target, &results)) return "";
+    std::string errors;
+    valijson::ValidationResults::Error error;
+    while (results.popError(error)) {
+        std::string where;
+        for (const std::string& part : error.context) where += part;
+        errors += where + ": " + error.description + "\n";
+    }
+    return errors;
 }
 
 int commit_count(const fs::path& workspace) {

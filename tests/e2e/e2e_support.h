@@ -33,6 +33,17 @@ Run run(const std::vector<std::string>& argv, const fs::path& cwd, const std::ma
 // Runs tito.
 Run tito(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env = {},
          double timeout = 900);
+// Runs tito with stderr on a pseudo-terminal (TERM=xterm), as a person at a terminal sees it:
+// progress lines are drawn there. stdout stays a pipe.
+Run tito_on_terminal(const std::vector<std::string>& args, const fs::path& cwd, double timeout = 900);
+// Starts tito without waiting; finish() collects it.
+struct Started {
+    int pid = -1;
+    int out_fd = -1, err_fd = -1;
+    double start = 0;
+};
+Started start_tito(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env = {});
+Run finish(Started started, double timeout = 900);
 
 // A fresh empty folder, removed at the end of the scope.
 struct TempDir {
@@ -56,6 +67,12 @@ nlohmann::json test_result(const nlohmann::json& results, const std::string& nam
 
 // Processes (other than us) whose environment contains `marker` (e.g. "TITO_CHILD=1").
 std::vector<int> processes_with_environment(const std::string& marker);
+
+// Exports checked against the schemas in tests/schemas/: "" when valid, else what is wrong.
+//   junit.xsd                         JUnit XML as Ant's JUnit task and Jenkins read it (libxml2)
+//   gradescope_results.schema.json    Gradescope's results.json specification (valijson)
+std::string junit_schema_errors(const std::string& xml);
+std::string gradescope_schema_errors(const std::string& results_json);
 
 // Number of commits on HEAD of a workspace's repository, counted with the git executable
 // (-1 when git is not installed or there is no commit).

@@ -1,5 +1,6 @@
 // End to end: a student's session with the real tito, in a temporary folder.
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "e2e_support.h"
 
@@ -141,4 +142,215 @@ TEST_CASE("workflow: tito --help, --version and doctor", "[workflow]") {
     CHECK_THAT(doctor.out, Catch::Contains("compiler") && Catch::Contains("engine") && Catch::Contains("workspace"));
     Run doctor_json = tito({"--json", "doctor"}, ws.path);
     CHECK(nlohmann::json::parse(doctor_json.out).at("ok") == true);
+}
+
+TEST_CASE("workflow: tito help works as in git", "[workflow]") {
+    TempDir ws("help-command");
+    Run help = tito({"help"}, ws.path);
+    INFO(help.text());
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("Usage: tito") && Catch::Contains("Commands:") && Catch::Contains("workspace") &&
+                             Catch::Contains("completion"));
+    Run module = tito({"help", "module"}, ws.path);
+    CHECK(module.exit_code == 0);
+    CHECK_THAT(module.out, Catch::Contains("Usage: tito module") && Catch::Contains("start") && Catch::Contains("reset"));
+    Run start = tito({"help", "module", "start"}, ws.path);
+    CHECK(start.exit_code == 0);
+    CHECK_THAT(start.out, Catch::Contains("Usage: tito module start") && Catch::Contains("--force"));
+    CHECK(start.out == tito({"module", "start", "--help"}, ws.path).out);  // the same as --help
+    Run run = tito({"help", "milestone", "run"}, ws.path);
+    CHECK_THAT(run.out, Catch::Contains("Usage: tito milestone run") && Catch::Contains("--reference"));
+    CHECK(tito({"help", "workspace", "repair"}, ws.path).exit_code == 0);
+    // A command group without its subcommand shows its help - a usage error, as in git.
+    Run bare = tito({}, ws.path);
+    CHECK(bare.exit_code == 2);
+    CHECK_THAT(bare.out, Catch::Contains("Usage: tito") && Catch::Contains("module"));
+    Run group = tito({"module"}, ws.path);
+    CHECK(group.exit_code == 2);
+    CHECK_THAT(group.out, Catch::Contains("Usage: tito module") && Catch::Contains("list"));
+    CHECK_THAT(bare.text() + group.text(), !Catch::Contains("A subcommand is required"));
+    CHECK_FALSE(fs::exists(ws.path / ".tito"));
+}
+
+TEST_CASE("workflow: modules and milestones without content are coming, not ready", "[workflow]") {
+    TempDir ws("coming");
+    // Outside a workspace: the list says which modules and milestones are still to come.
+    nlohmann::json modules_outside = nlohmann::json::parse(tito({"--json", "module", "list"}, ws.path).out);
+    CHECK(modules_outside.at(6).at("available") == false);
+    nlohmann::json milestones_outside = nlohmann::json::parse(tito({"--json", "milestone", "list"}, ws.path).out);
+    std::vector<std::string> names;
+    for (const auto& m : milestones_outside) names.push_back(m.at("name"));
+    CHECK(names == std::vector<std::string>{"perceptron", "xor", "mlp", "lenet", "alexnet", "gpt", "mlperf"});
+    CHECK(milestones_outside.at(3).at("year") == 1998);
+    CHECK(milestones_outside.at(3).at("after") == "09");
+    CHECK(milestones_outside.at(3).at("available") == false);
+    CHECK(milestones_outside.at(1).at("available") == true);
+    CHECK_THAT(tito({"milestone", "list"}, ws.path).out, Catch::Contains("lenet") && Catch::Contains("(coming later)"));
+
+    REQUIRE(tito({"module", "start", "01"}, ws.path).exit_code == 0);
+    drop_in_reference(ws.path, "01_setup");
+    REQUIRE(tito({"test", "01"}, ws.path).exit_code == 0);
+    // Everything up to 06 is passed, so 07 - which has no content - would be "ready".
+    nlohmann::json progress = nlohmann::json::parse(read_file(ws.path / ".tito" / "progress.json"));
+    for (const char* id : {"02", "03", "04", "05", "06"})
+        progress["modules"][id] = {{"state", "passed"}, {"best_score", 1}, {"max_score", 1}, {"last_score", 1}};
+    write_file(ws.path / ".tito" / "progress.json", progress.dump(2));
+
+    nlohmann::json status = nlohmann::json::parse(tito({"--json", "status"}, ws.path).out);
+    CHECK(status.at("modules").at(5).at("state") == "passed");
+    CHECK(status.at("modules").at(6).at("state") == "coming");  // 07_dataloader
+    CHECK(status.at("modules").at(8).at("state") == "coming");
+    std::map<std::string, std::string> milestone_states;
+    for (const auto& m : status.at("milestones")) milestone_states[m.at("name")] = m.at("state");
+    CHECK(milestone_states.at("xor") == "ready");
+    CHECK(milestone_states.at("lenet") == "coming");
+    CHECK(milestone_states.at("mlperf") == "coming");
+    Run table = tito({"status"}, ws.path);
+    REQUIRE(table.out.find("dataloader") != std::string::npos);
+    const size_t row = table.out.rfind('\n', table.out.find("dataloader")) + 1;
+    const std::string line = table.out.substr(row, table.out.find('\n', row) - row);
+    CHECK_THAT(line, Catch::Contains("coming") && !Catch::Contains("ready"));
+    CHECK_THAT(table.out, Catch::Contains("lenet coming") && Catch::Contains("xor ready"));
+    nlohmann::json list = nlohmann::json::parse(tito({"--json", "module", "list"}, ws.path).out);
+    CHECK(list.at(6).at("state") == "coming");
+    nlohmann::json milestone_status = nlohmann::json::parse(tito({"--json", "milestone", "status"}, ws.path).out);
+    CHECK(milestone_status.at(3).at("state") == "coming");
+    CHECK_THAT(tito({"milestone", "status"}, ws.path).out, Catch::Contains("comes with 09_spatial"));
+}
+
+TEST_CASE("workflow: `tito milestone <name>` runs a milestone as `tito milestone run <name>` does", "[workflow]") {
+    TempDir ws("milestone-short");
+    Run short_form = tito({"--json", "milestone", "perceptron", "--reference"}, ws.path);
+    INFO(short_form.text());
+    REQUIRE(short_form.exit_code == 0);
+    nlohmann::json result = nlohmann::json::parse(short_form.out);
+    CHECK(result.at("milestone") == "perceptron");
+    CHECK(result.at("passed") == true);
+    CHECK(result.at("recorded") == false);
+    // The subcommands keep working.
+    CHECK(tito({"milestone", "list"}, ws.path).exit_code == 0);
+    Run run = tito({"--json", "milestone", "run", "perceptron", "--reference"}, ws.path);
+    CHECK(run.exit_code == 0);
+    CHECK(nlohmann::json::parse(run.out).at("passed") == true);
+    REQUIRE(tito({"module", "start", "01"}, ws.path).exit_code == 0);
+    Run status = tito({"milestone", "status"}, ws.path);
+    CHECK(status.exit_code == 0);
+    CHECK_THAT(status.out, Catch::Contains("perceptron") && Catch::Contains("locked"));
+}
+
+TEST_CASE("workflow: a lost .tito/ comes back with `tito workspace repair`; module start does not reset it", "[workflow]") {
+    TempDir ws("repair");
+    REQUIRE(tito({"module", "start", "01"}, ws.path).exit_code == 0);
+    drop_in_reference(ws.path, "01_setup");
+    REQUIRE(tito({"test", "01"}, ws.path).exit_code == 0);
+    REQUIRE(tito({"module", "start", "02"}, ws.path).exit_code == 0);
+    const fs::path mine = ws.path / "02_tensor" / "tensor.cpp";
+    const std::string edited = read_file(mine) + "// my work in progress, not committed yet\n";
+    write_file(mine, edited);
+    const std::string progress = read_file(ws.path / ".tito" / "progress.json");
+    const std::string result = read_file(ws.path / ".tito" / "results" / "01_setup.json");
+    const std::string marker = read_file(ws.path / ".tito" / "workspace.json");
+    const int commits = commit_count(ws.path);
+
+    fs::remove_all(ws.path / ".tito");
+    // The suggested `tito module start 01` would start afresh and lock 02: it points at repair.
+    Run start = tito({"module", "start", "01"}, ws.path);
+    INFO(start.text());
+    CHECK(start.exit_code == 2);
+    CHECK_THAT(start.err, Catch::StartsWith("error: ") && Catch::Contains("git history") && Catch::Contains("`tito workspace repair`") &&
+                              Catch::Contains("--force"));
+    CHECK(std::count(start.err.begin(), start.err.end(), '\n') == 1);
+    CHECK_FALSE(fs::exists(ws.path / ".tito"));
+    Run status_without = tito({"status"}, ws.path / "01_setup");  // other commands point at repair too
+    CHECK(status_without.exit_code == 2);
+    CHECK_THAT(status_without.err, Catch::Contains("git history") && Catch::Contains("`tito workspace repair`"));
+
+    // Repair, from inside a module folder.
+    Run repair = tito({"workspace", "repair"}, ws.path / "02_tensor");
+    INFO(repair.text());
+    REQUIRE(repair.exit_code == 0);
+    CHECK_THAT(repair.out, Catch::Contains(".tito/workspace.json") && Catch::Contains(".tito/progress.json") &&
+                               Catch::Contains(".tito/results/01_setup.json") && Catch::Contains("missing") &&
+                               Catch::Contains("1 module passed"));
+    CHECK(read_file(ws.path / ".tito" / "progress.json") == progress);
+    CHECK(read_file(ws.path / ".tito" / "results" / "01_setup.json") == result);
+    CHECK(read_file(ws.path / ".tito" / "workspace.json") == marker);
+    CHECK(read_file(mine) == edited);  // the student's files are not touched
+    CHECK(commit_count(ws.path) == commits);
+    nlohmann::json status = nlohmann::json::parse(tito({"--json", "status"}, ws.path).out);
+    CHECK(status.at("modules").at(0).at("state") == "passed");
+    CHECK(status.at("modules").at(1).at("state") == "started");
+    Run again = tito({"workspace", "repair"}, ws.path);
+    CHECK(again.exit_code == 0);
+    CHECK_THAT(again.out, Catch::Contains("Nothing to repair"));
+
+    // --force starts afresh where the history is, keeping the student's files.
+    fs::remove_all(ws.path / ".tito");
+    Run fresh = tito({"module", "start", "01", "--force"}, ws.path / "02_tensor");
+    INFO(fresh.text());
+    REQUIRE(fresh.exit_code == 0);
+    CHECK(fs::exists(ws.path / ".tito" / "workspace.json"));
+    CHECK_FALSE(fs::exists(ws.path / "02_tensor" / ".tito"));
+    CHECK(nlohmann::json::parse(read_file(ws.path / ".tito" / "progress.json")).at("modules").at("01").at("state") == "started");
+    CHECK(read_file(mine) == edited);
+}
+
+TEST_CASE("workflow: repair restores a damaged progress.json and keeps the damaged copy", "[workflow]") {
+    TempDir ws("repair-corrupt");
+    REQUIRE(tito({"module", "start", "01"}, ws.path).exit_code == 0);
+    drop_in_reference(ws.path, "01_setup");
+    REQUIRE(tito({"test", "01"}, ws.path).exit_code == 0);
+    const std::string good = read_file(ws.path / ".tito" / "progress.json");
+    const std::string corrupt = "{\"modules\": {\"01\": {\"state\": \"passed\",,}}";
+    write_file(ws.path / ".tito" / "progress.json", corrupt);
+    write_file(ws.path / ".tito" / "results" / "01_setup.json", "{ truncated");
+    REQUIRE(tito({"status"}, ws.path).exit_code == 2);
+
+    Run repair = tito({"--json", "workspace", "repair"}, ws.path);
+    INFO(repair.text());
+    REQUIRE(repair.exit_code == 0);
+    nlohmann::json report = nlohmann::json::parse(repair.out);
+    std::map<std::string, nlohmann::json> restored;
+    for (const auto& r : report.at("restored")) restored[r.at("file")] = r;
+    REQUIRE(restored.count(".tito/progress.json"));
+    CHECK(restored.at(".tito/progress.json").at("was") == "damaged");
+    CHECK(restored.at(".tito/progress.json").at("kept_as") == ".tito/progress.json.damaged");
+    CHECK(restored.at(".tito/results/01_setup.json").at("was") == "damaged");
+    CHECK_FALSE(restored.count(".tito/workspace.json"));  // intact, left alone
+    CHECK(report.at("passed") == nlohmann::json::array({"01"}));
+    CHECK(read_file(ws.path / ".tito" / "progress.json") == good);
+    CHECK(read_file(ws.path / ".tito" / "progress.json.damaged") == corrupt);
+    CHECK(tito({"status"}, ws.path).exit_code == 0);
+}
+
+TEST_CASE("workflow: commands that change a workspace wait for another tito working in it", "[workflow]") {
+    TempDir ws("lock");
+    TempDir scratch("lock-scratch");
+    REQUIRE(tito({"module", "start", "01"}, ws.path).exit_code == 0);
+    const fs::path lock = ws.path / ".tito" / "lock";
+    REQUIRE(fs::exists(lock));
+    // flock(1) holds the workspace's lock for two seconds while the command runs.
+    const std::string script =
+        "ready=\"$1\"; lock=\"$2\"; shift 2\n"
+        "flock \"$lock\" sh -c 'touch \"$0\"; sleep 2' \"$ready\" &\n"
+        "while [ ! -e \"$ready\" ]; do sleep 0.05; done\n"
+        "\"$@\"; status=$?\n"
+        "wait\n"
+        "exit $status\n";
+    int round = 0;
+    auto while_locked = [&](const std::vector<std::string>& args) {
+        std::vector<std::string> argv = {"/usr/bin/bash", "-c", script, "bash", (scratch.path / ("ready" + std::to_string(++round))).string(),
+                                         lock.string(), tito_binary().string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv, ws.path);
+    };
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"module", "start", "02", "--force"},
+                                                 {"module", "reset", "01"}, {"workspace", "repair"}, {"milestone", "xor"}}) {
+        Run waited = while_locked(args);
+        INFO(args.front() + " " + args.at(1) + ": " + waited.text());
+        CHECK_THAT(waited.err, Catch::Contains("waiting for another tito in this workspace (pid "));
+        CHECK(waited.seconds >= 1.9);
+        CHECK(waited.exit_code == (args.front() == "milestone" ? 2 : 0));  // xor is locked: an error, after the wait
+    }
+    CHECK(fs::exists(ws.path / "02_tensor" / "tensor.cpp"));
 }

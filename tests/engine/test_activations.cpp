@@ -291,6 +291,25 @@ TEST_CASE("activations: softmax and log_softmax at +-1000 (log-sum-exp)", "[03][
     }
 }
 
+TEST_CASE("activations: relative precision of tiny inputs and of logits near 1e8", "[03][activations][precision]") {
+    // Near 0 each elementwise op keeps every digit: tanh(1e-8) is 1e-8, not the 0 that
+    // 1 - 2 / (e^2x + 1) gives; gelu(x) is x / 2.
+    const tt::Tensor tiny = nested({1e-8f, -1e-8f, 3e-6f, -2.5e-4f, 1e-30f, 1e-37f});
+    for (const ElementwiseCase& c : elementwise_cases()) {
+        INFO(c.name);
+        CHECK_THAT(c.op(tiny), tensor_near(reference_unary(tiny, [&](float v) { return static_cast<float>(c.reference(v)); }), 0.0, 1e-5));
+    }
+    // Around 1e8 floats are 8 apart: (x - max) - log(sum) is exact, x - (max + log(sum)) is not.
+    const tt::Tensor big = nested({{1e8f, 1e8f}, {1e8f, 1e8f + 8}, {-1e8f, -1e8f - 8}});
+    const float l2 = 0.693147181f, e8 = 3.35406373e-4f;  // log 2 and log(1 + e^-8)
+    CHECK_THAT(tt::log_softmax(big, 1), tensor_near(nested({{-l2, -l2}, {-8 - e8, -e8}, {-e8, -8 - e8}}), 1e-7, 1e-6));
+    CHECK_THAT(tt::softmax(big, 1), tensor_near(nested({{0.5f, 0.5f}, {3.35350130e-4f, 0.999664650f}, {0.999664650f, 3.35350130e-4f}}), 1e-7, 1e-6));
+    CHECK_THAT(tt::log_softmax(column_major(big), 0), tensor_near(reference_softmax(column_major(big), 0, true), 1e-7, 1e-6));
+    // Tiny probabilities keep their relative precision: e^-80 = 1.8e-35.
+    const tt::Tensor spread = nested({{0, -80, -30}});
+    CHECK_THAT(tt::softmax(spread, 1), tensor_near(reference_softmax(spread, 1, false), 0.0, 1e-6));
+}
+
 TEST_CASE("activations: softmax with infinite entries (masks)", "[03][activations][softmax][stability]") {
     SECTION("-inf entries get probability exactly 0 (log: -inf)") {
         const tt::Tensor x = nested({{0, -inf, std::log(3.0f)}, {-inf, -inf, 5}});

@@ -128,7 +128,7 @@ TEST_CASE("autograd: retain_grad keeps an intermediate's gradient", "[06][autogr
     tt::Tensor k = h * h;  // not retained
     h.retain_grad();
     const tt::Tensor loss = k.sum();
-    loss.backward();
+    loss.backward(tt::Tensor(), /*retain_graph=*/true);  // k's MulBackward saved h: keep it runnable
     CHECK_THAT(h.grad(), tensor_equal(nested({4, 8, 12})));  // 2h
     CHECK_FALSE(k.grad().defined());                         // released once its node had run
     CHECK_FALSE(loss.grad().defined());

@@ -64,6 +64,22 @@ TEST_CASE("gradcheck: passes a correct backward", "[06][autograd][gradcheck]") {
     CHECK(tt::gradcheck([](const Inputs& in) { return double_op(in[0], 2.0f); }, {a}).ok);
 }
 
+TEST_CASE("gradcheck: accepts correct gradients of inputs and gradients near 1000", "[06][autograd][gradcheck]") {
+    // Near x = 1000 a float moves in steps of 6e-5 and x * x ~ 1e6 in steps of 0.06: a fixed step of
+    // 1e-3 is lost in rounding. The step scales with |x|, the tolerance with the gradient.
+    const tt::Tensor x = leaf(random_values({4, 5}, 21, 900.0f, 1100.0f));
+    const tt::Tensor w = leaf(random_values({4, 5}, 22, 900.0f, 1100.0f));
+    const tt::GradcheckResult square = tt::gradcheck([](const Inputs& in) { return in[0] * in[0] * 0.5f; }, {x});
+    INFO(square.message);
+    CHECK(square.ok);
+    const tt::GradcheckResult product = tt::gradcheck([](const Inputs& in) { return in[0] * in[1]; }, {x, w});
+    INFO(product.message);
+    CHECK(product.ok);
+    // ...and a gradient 5% off is still caught at that scale
+    const tt::GradcheckResult off = tt::gradcheck([](const Inputs& in) { return double_op(in[0], 2.1f); }, {x});
+    CHECK_FALSE(off.ok);
+}
+
 TEST_CASE("gradcheck: catches a wrong factor and names the worst element", "[06][autograd][gradcheck]") {
     const tt::Tensor x = leaf(random_values({2, 3}, 3));
     const tt::Tensor other = leaf(random_values({2, 3}, 4));

@@ -161,15 +161,24 @@ TEST_CASE("autograd: reduction nodes, hand-computed", "[06][autograd][nodes]") {
         tt::mean(x, -1).backward(nested({3, 6}));
         CHECK_THAT(x.grad(), tensor_near(nested({{1, 1, 1}, {2, 2, 2}})));
     }
-    SECTION("max sends the gradient to the first maximum only") {
-        tt::max(x).backward();
-        CHECK_THAT(x.grad(), tensor_equal(nested({{0, 0, 0}, {1, 0, 0}})));
+    SECTION("max along a dim sends the gradient to the first maximum; max over everything splits it among ties") {
+        tt::max(x).backward();  // two 9s: each gets 1/2, as torch.max(x).backward() gives
+        CHECK_THAT(x.grad(), tensor_equal(nested({{0, 0, 0}, {0.5f, 0, 0.5f}})));
         x.zero_grad();
         tt::max(x, 1).backward(nested({5, 6}));
         CHECK_THAT(x.grad(), tensor_equal(nested({{0, 5, 0}, {6, 0, 0}})));
         x.zero_grad();
         tt::max(x, 0, true).backward(nested({{1, 2, 3}}));
         CHECK_THAT(x.grad(), tensor_equal(nested({{0, 2, 0}, {1, 0, 3}})));
+    }
+    SECTION("max over everything shares the gradient among NaNs when the maximum is NaN") {
+        const float nan = std::nanf("");
+        tt::Tensor y = leaf(nested({1, nan, 3, nan}));
+        tt::max(y).backward(raw_scalar(4));  // torch: [0, 2, 0, 2]
+        CHECK_THAT(y.grad(), tensor_equal(nested({0, 2, 0, 2})));
+        tt::Tensor z = leaf(nested({{1, nan}, {nan, 3}}));
+        tt::max(z, 1).backward(nested({1, 2}));  // along a dim: the first NaN of each row
+        CHECK_THAT(z.grad(), tensor_equal(nested({{0, 1}, {2, 0}})));
     }
     SECTION("0-d input") {
         tt::Tensor s = leaf(raw_scalar(3));

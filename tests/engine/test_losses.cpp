@@ -178,10 +178,18 @@ TEST_CASE("losses: cross_entropy validates shapes and class indices", "[05][loss
         CHECK_THAT(error_message([&] { tt::cross_entropy(raw({}, {2, 0}), nested({0, 0})); }), Contains("no classes"));
         CHECK_THAT(error_message([&] { tt::cross_entropy(nested({1, 2}), nested({0})); }), Contains("(2)") && Contains("()"));
     }
-    SECTION("label smoothing outside [0, 1)") {
-        CHECK_THAT(error_message([&] { tt::cross_entropy(logits, nested({0, 1}), Reduction::mean, 1.0f); }),
-                   Contains("label_smoothing") && Contains("[0, 1)"));
+    SECTION("label smoothing outside [0, 1], NaN included") {
+        CHECK_THAT(error_message([&] { tt::cross_entropy(logits, nested({0, 1}), Reduction::mean, 1.5f); }),
+                   Contains("label_smoothing") && Contains("[0, 1]") && Contains("1.5"));
         CHECK_THAT(error_message([&] { tt::cross_entropy(logits, nested({0, 1}), Reduction::mean, -0.1f); }), Contains("label_smoothing"));
+        CHECK_THAT(error_message([&] { tt::cross_entropy(logits, nested({0, 1}), Reduction::mean, not_a_number); }),
+                   Contains("label_smoothing"));
+    }
+    SECTION("label smoothing 1 is accepted, as in PyTorch: the target is uniform, the loss mean_c(-log p_c)") {
+        // (1, 2, 3): -log p = (2.40760596, 1.40760596, 0.40760596), mean 1.40760596 whatever the target;
+        // (1, 1, 1): log 3.
+        CHECK_THAT(tt::cross_entropy(logits, nested({0, 1}), Reduction::none, 1.0f), tensor_near(nested({1.40760596f, 1.09861229f}), 1e-6, 1e-6));
+        CHECK_THAT(tt::cross_entropy(logits, nested({2, 2}), Reduction::none, 1.0f), tensor_near(nested({1.40760596f, 1.09861229f}), 1e-6, 1e-6));
     }
 }
 

@@ -17,7 +17,13 @@ TEST_CASE("tensor: contiguous_strides are row-major", "[02][tensor][layout]") {
     CHECK(tt::contiguous_strides({5}) == tt::Strides{1});
     CHECK(tt::contiguous_strides({}) == tt::Strides{});
     CHECK(tt::contiguous_strides({3, 1, 2}) == tt::Strides{2, 2, 1});
-    CHECK(tt::contiguous_strides({2, 0, 3}) == tt::Strides{0, 3, 1});
+    // A size of 0 counts as 1, as in PyTorch (torch.zeros(2, 0, 3).stride() == (3, 3, 1)): a stride
+    // of 0 would make the tensor look expanded, and in-place writes into it would be refused.
+    CHECK(tt::contiguous_strides({2, 0, 3}) == tt::Strides{3, 3, 1});
+    CHECK(tt::contiguous_strides({2, 0}) == tt::Strides{1, 1});
+    CHECK(tt::contiguous_strides({0, 3}) == tt::Strides{3, 1});
+    CHECK(tt::contiguous_strides({0}) == tt::Strides{1});
+    CHECK(tt::zeros({2, 0}).strides() == tt::Strides{1, 1});
 }
 
 TEST_CASE("tensor: broadcast_shapes aligns on the right", "[02][tensor][layout][broadcast]") {
@@ -128,6 +134,20 @@ TEST_CASE("tensor: arange", "[02][tensor][factories]") {
     CHECK(tt::arange(0, 1, 0.1f).numel() == 10);
     // start + i * step, not repeated addition: the last of 1000 steps of 0.1 is still accurate.
     CHECK(tt::arange(0, 100, 0.1f).at({-1}) == Approx(99.9f).epsilon(1e-6));
+    // The count is ceil((end - start) / step) in double, as torch.arange: 3 values for (0, 0.3, 0.1),
+    // 10 for (0, 1, 0.1) (a running double total 0.1 + 0.1 + ... stays below 1 after 10 steps: 11).
+    CHECK_THAT(tt::arange(0, 0.3, 0.1), tensor_equal(nested({0, 0.1f, 0.2f})));
+    CHECK(tt::arange(0.0f, 0.3f, 0.1f).numel() == 4);  // float arguments: 0.3f / 0.1f > 3, as torch on float32
+    CHECK(tt::arange(0, 1, 0.1).numel() == 10);
+    CHECK(tt::arange(1, 0, -0.1).numel() == 10);
+    CHECK(tt::arange(-1, 1, 0.5).numel() == 4);
+    {  // value i is start + i * step, rounded once: exact to the float nearest, over 30000 values
+        const tt::Tensor a = tt::arange(-1000, 2000, 0.1);
+        REQUIRE(a.numel() == 30000);
+        std::vector<float> expected(30000);
+        for (int i = 0; i < 30000; ++i) expected[i] = static_cast<float>(-1000.0 + i * 0.1);
+        CHECK_THAT(a, tensor_equal(raw(expected, {30000})));
+    }
     CHECK_THAT(error_message([] { tt::arange(0, 1, 0); }), Contains("arange") && Contains("step"));
     CHECK_THAT(error_message([] { tt::arange(5, 0, 1); }), Contains("arange"));
 }

@@ -94,6 +94,31 @@ TEST_CASE("tensor: sum accumulates precisely", "[02][tensor][reductions]") {
     CHECK_THAT(tt::sum(tenths, 0), tensor_near(raw(std::vector<float>(100, 100.0f), {100}), 1e-3));
 }
 
+TEST_CASE("tensor: sum along a leading dim of millions of elements keeps float precision", "[02][tensor][reductions]") {
+    // (2^21, 2) summed along dim 0: a float running total per column would drift by ~1%.
+    const int64_t n = int64_t{1} << 21;
+    const tt::Tensor tenths = strided({0.1f, 0.3f}, {n, 2}, {0, 1});
+    const double exact = static_cast<double>(n) * static_cast<double>(0.1f);
+    CHECK_THAT(tt::sum(tenths, 0), tensor_near(nested({static_cast<float>(exact), static_cast<float>(3 * exact)}), 0.0, 1e-6));
+    CHECK_THAT(tt::mean(tenths, 0, true), tensor_near(nested({{0.1f, 0.3f}}), 0.0, 1e-6));
+    CHECK_THAT(tt::sum(strided({0.1f}, {2, n, 2}, {0, 0, 0}), 1),
+               tensor_near(raw(std::vector<float>(4, static_cast<float>(exact)), {2, 2}), 0.0, 1e-6));
+}
+
+TEST_CASE("tensor: max and argmax propagate NaN like PyTorch", "[02][tensor][reductions][nan]") {
+    const float nan = std::nanf("");
+    CHECK(std::isnan(tt::max(nested({1, nan, 3, nan})).item()));
+    CHECK(tt::argmax(nested({1, nan, 3, nan})).item() == 1.0f);  // the first NaN
+    CHECK(tt::argmax(nested({5, 3, nan})).item() == 2.0f);
+    CHECK(std::isnan(tt::max(nested({nan, 3})).item()));
+    const tt::Tensor x = nested({{1, nan, 2}, {4, 5, 6}, {nan, nan, 0}});
+    CHECK_THAT(tt::max(x, 1), tensor_equal(nested({nan, 6, nan})));
+    CHECK_THAT(tt::argmax(x, 1), tensor_equal(nested({1, 2, 0})));
+    CHECK_THAT(tt::max(x, 0), tensor_equal(nested({nan, nan, 6})));
+    CHECK_THAT(tt::argmax(x, 0), tensor_equal(nested({2, 0, 1})));
+    CHECK_THAT(tt::argmax(x.t(), 0, true), tensor_equal(nested({{1, 2, 0}})));
+}
+
 TEST_CASE("tensor: max and argmax hand-computed, first maximum on ties", "[02][tensor][reductions]") {
     const tt::Tensor x = nested({{1, 7, 7}, {9, 2, 9}});
     CHECK(tt::max(x).item() == 9.0f);

@@ -35,6 +35,13 @@ TEST_CASE("tensor: view reinterprets contiguous memory", "[02][tensor][views]") 
         // Expanded (stride 0) dims can be split too.
         const tt::Tensor e = strided({1, 2}, {4, 2}, {0, 1});
         CHECK_THAT(e.view({2, 2, 2}), tensor_equal(raw(values_of(e), {2, 2, 2})));
+        // A size-1 dim is never stepped along, so whatever its stride it does not break a chunk.
+        const tt::Tensor one = strided(values_of(iota({6})), {2, 1, 3}, {3, 100, 1});
+        CHECK(one.view({6}).strides() == tt::Strides{1});
+        CHECK_THAT(one.view({3, 2}), tensor_equal(nested({{0, 1}, {2, 3}, {4, 5}})));
+        const tt::Tensor last = strided(values_of(iota({6})), {2, 3, 1}, {3, 1, 7});
+        CHECK_THAT(last.view({6}), tensor_equal(iota({6})));
+        CHECK(shares_storage(last.view({1, 6, 1}), last));
     }
 
     SECTION("errors") {
@@ -210,6 +217,11 @@ TEST_CASE("tensor: contiguous and clone", "[02][tensor][views]") {
     CHECK_THAT(column_major(iota({3, 4})).clone(), tensor_equal(iota({3, 4})));
     CHECK(raw_scalar(2).clone().item() == 2.0f);
     CHECK(strided({0, 1, 2, 3, 4, 5}, {2}, {2}, 1).clone().storage()->data.size() == 2u);  // only the view's elements
+    // A contiguous view that starts inside its storage: the fast path must start at the offset.
+    const tt::Tensor row = iota({3, 4}).select(0, 2);
+    REQUIRE(row.is_contiguous());
+    CHECK_THAT(row.clone(), tensor_equal(nested({8, 9, 10, 11})));
+    CHECK(row.clone().offset() == 0);
 }
 
 TEST_CASE("tensor: views write through to their base", "[02][tensor][views]") {

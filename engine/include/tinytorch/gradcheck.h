@@ -21,6 +21,9 @@
 // Cost: 2 forward passes per input element, so use small tensors (tens of elements).
 // float32 limits the precision: eps ~ 1e-3 balances truncation error (~eps^2) against rounding
 // error (~1e-7 / eps), hence tolerances around 1e-2 rather than 1e-6 as in float64 checkers.
+// Both scale with the numbers: element x moves by h = eps * max(1, |x|) (near x = 1000 a fixed 1e-3
+// is lost in float rounding), and the tolerance grows with the gradient (rtol * |numeric|), so
+// correct gradients of size 1000 pass and a gradient 10% off fails at any scale.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +36,7 @@
 namespace tt {
 
 struct GradcheckOptions {
-    float eps = 1e-3f;   // the finite-difference step
+    float eps = 1e-3f;   // the finite-difference step, relative: element x moves by eps * max(1, |x|)
     float atol = 1e-2f;  // an element passes when |analytic - numeric| <= atol + rtol * |numeric|
     float rtol = 1e-2f;
     uint64_t seed = 0;   // for the random output weights W

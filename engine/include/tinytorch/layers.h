@@ -56,7 +56,9 @@ public:
     void train(bool on = true);
     void eval() { train(false); }
     bool is_training() const { return training_; }
-    // (04) Clears the gradient of every parameter (module 06 accumulates into it).
+    // (04) Clears the gradient of every parameter in the tree (module 06 accumulates into it):
+    // each .grad becomes *undefined* (Tensor::zero_grad()), not a tensor of zeros, as PyTorch's
+    // zero_grad(set_to_none=True). The next backward() allocates it on its first contribution.
     void zero_grad();
     // (04) PyTorch-style description, children indented by two spaces (no trailing newline):
     //     Sequential(

@@ -24,8 +24,8 @@ enum class Reduction { mean, sum, none };
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean);
 
-// label_smoothing in [0, 1): the target distribution puts 1 - s on the true class and s / C on
-// every class (the true one included), as PyTorch does.
+// label_smoothing in [0, 1]: the target distribution puts 1 - s on the true class and s / C on
+// every class (the true one included), as PyTorch does (s = 1: the uniform distribution).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction = Reduction::mean,
                      float label_smoothing = 0.0f);
 

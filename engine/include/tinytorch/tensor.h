@@ -20,6 +20,10 @@
 // copied. That is why views are O(1) and why `contiguous()` exists: kernels that want a plain
 // row-major block call it and pay for one copy only when the layout demands it.
 //
+// A size may be 0: zeros({2, 0}) is a tensor with no elements, strides (1, 1). Every op accepts it
+// where PyTorch does (elementwise ops, views, sum, matmul with K = 0 gives zeros, backward) and
+// refuses it where PyTorch does (max of nothing, item()).
+//
 // Autograd fields (`requires_grad`, `grad`, `grad_fn`) are here from the first module, although
 // gradients are only computed from module 06 on: every op ends by calling `record(...)`, which
 // connects its output to the graph when an input requires grad (see autograd.h).
@@ -50,6 +54,11 @@ class Generator;  // random.h: a seeded random number generator
 // The memory behind one or more tensors.
 struct Storage {
     std::vector<float> data;
+    // How many in-place writes went through the public API (set, fill_, zero_, copy_, add_, mul_).
+    // Autograd remembers it when an op saves a tensor for backward, and backward() refuses to run
+    // on values that changed since (see Node::apply in autograd.h). Views share their base's storage,
+    // so writing through a view counts for the base too. Writes through data() are not counted.
+    int64_t version = 0;
 };
 
 // Everything a Tensor handle points to. Views get their own TensorImpl sharing one Storage.
@@ -78,7 +87,8 @@ std::string shape_str(const Shape& shape);
 //     wrap_dim(-1, 3, "sum") == 2
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
 
-// Row-major strides of a freshly allocated tensor: (2, 3, 4) -> (12, 4, 1).
+// Row-major strides of a freshly allocated tensor: (2, 3, 4) -> (12, 4, 1). A size of 0 counts as 1
+// (as in PyTorch): (2, 0) -> (1, 1), never (0, 1), which would look like a broadcast dimension.
 Strides contiguous_strides(const Shape& shape);
 // The NumPy broadcasting rule: align shapes on the right; sizes must be equal or one of them 1.
 //     (4, 1, 3) and (2, 1) -> (4, 2, 3);  (2, 3) and (4, 3) -> error naming op and both shapes.
@@ -110,6 +120,10 @@ public:
     float* data() const { return impl().storage->data.data() + impl().offset; }
     // True when the tensor is the same object (not merely equal values).
     bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+    // [given] The storage's count of in-place writes (Storage::version), like PyTorch's t._version.
+    int64_t version() const { return impl().storage->version; }
+    // [given] Records one in-place write; every in-place op calls it once it has written.
+    void bump_version() const { ++impl().storage->version; }
     // How many Tensor handles share this TensorImpl (1: this handle is the last one).
     long use_count() const { return impl_.use_count(); }
     TensorImpl& impl() const;
@@ -149,6 +163,7 @@ public:
     Tensor clone() const;
 
     // --- in-place (02): change this tensor's elements, never record a graph --------------------
+    // Each one bumps version(). A tensor with no elements accepts them all (nothing is written).
     Tensor& fill_(float value);
     Tensor& zero_();
     Tensor& copy_(const Tensor& src);  // src broadcast to this shape
@@ -179,7 +194,10 @@ public:
     Tensor detach() const;
     // (06) Computes d(this)/d(leaf) for every leaf that requires grad, accumulating into .grad.
     // `gradient` defaults to 1 for a one-element tensor and is required otherwise.
-    void backward(const Tensor& gradient = Tensor()) const;
+    // A graph can be walked once: nodes that saved tensors refuse a second backward() unless the
+    // first one passed retain_graph = true (as in PyTorch), and every node refuses to run when a
+    // tensor it saved was modified in place since the forward pass (see Node::apply).
+    void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
     // (06) Sets .grad to undefined.
     void zero_grad();
 
@@ -212,8 +230,13 @@ Tensor from_vector(const std::vector<float>& data, const Shape& shape);
 Tensor tensor(std::initializer_list<float> values);                                 // 1-D
 Tensor tensor(std::initializer_list<std::initializer_list<float>> rows);             // 2-D
 // (A one-column matrix {{1}, {2}} is ambiguous between the two: use from_vector({1, 2}, {2, 1}).)
-Tensor arange(float end);                                    // 0, 1, ..., < end
-Tensor arange(float start, float end, float step = 1.0f);    // start, start+step, ..., < end
+// start, start + step, ... (< end, or > end for a negative step), as torch.arange: there are
+// ceil((end - start) / step) values, counted in double, and value i is start + i * step (in double,
+// then rounded to float), never a running sum of steps, which drifts. The arguments are doubles so
+// that arange(0, 0.3, 0.1) has 3 values as in PyTorch; with float arguments 0.3f / 0.1f is slightly
+// above 3 and arange(0.0f, 0.3f, 0.1f) has 4 (so does torch.arange on float32 tensors).
+Tensor arange(double end);                                   // 0, 1, ..., < end
+Tensor arange(double start, double end, double step = 1.0);
 // Uniform in [0, 1) and standard normal, from `gen` or the default generator (random.h).
 Tensor rand(const Shape& shape, Generator* gen = nullptr);
 Tensor randn(const Shape& shape, Generator* gen = nullptr);
@@ -265,6 +288,9 @@ Tensor operator>=(const Tensor& a, const Tensor& b);
 // ---------------------------------------------------------------------------------------------
 // Reductions (02). Without dim: over every element, giving a 0-d tensor. With dim: over that
 // dimension, which is removed unless keepdim (then it stays with size 1).
+// Over zero elements: sum is 0, mean is nan (0 / 0), max and argmax are an error (no identity),
+// all as in PyTorch. max and argmax propagate NaN as PyTorch does: if a NaN is among the values
+// compared, the maximum is NaN and argmax is the index of the first NaN.
 // ---------------------------------------------------------------------------------------------
 
 Tensor sum(const Tensor& x);

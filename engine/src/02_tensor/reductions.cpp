@@ -14,6 +14,7 @@
 // Sums accumulate in double. A float has 24 bits of mantissa: adding 1.0f to 16777216.0f gives
 // 16777216.0f, so a float running total over millions of elements silently stops growing.
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -91,12 +92,17 @@ Tensor sum_kernel(const Tensor& x, const ReduceLayout& layout, double scale) {
 
 // values[o, i] = max_k x[o, k, i], indices[o, i] = the first k reaching it (as a float).
 // x: (outer, size, inner) -> values, indices: layout.out_shape.
+// NaN wins, as in PyTorch: a NaN among the values makes the maximum NaN, at the first NaN's index.
 std::pair<Tensor, Tensor> max_kernel(const Tensor& x, const ReduceLayout& layout, const char* op) {
-    TT_CHECK(layout.size > 0, op, ": cannot take the maximum over zero elements (shape ", shape_str(x.shape()), ")");
+    TT_CHECK(layout.size > 0, op, ": cannot take the maximum over zero elements (shape ", shape_str(x.shape()),
+             "): unlike sum, max has no value for nothing; reduce along a dimension of non-zero size");
     Tensor values = empty(layout.out_shape), indices = empty(layout.out_shape);
     //! BEGIN SOLUTION
     //! HINT: start from row k = 0 (values = that row, indices = 0), then compare every later row element by element.
     //! HINT: a strict > keeps the *first* maximum on ties, as PyTorch does.
+    //! HINT: every comparison with NaN is false, so `v > best` never picks a NaN up; PyTorch's max returns NaN when there is one (at the first NaN): also take v when v is NaN and best is not.
+    // v replaces the best so far when it is larger, or when it is the first NaN.
+    const auto beats = [](float v, float best) { return v > best || (std::isnan(v) && !std::isnan(best)); };
     const Tensor c = x.detach().contiguous();
     const float* in = c.data();
     const int64_t outer = layout.outer, size = layout.size, inner = layout.inner;
@@ -105,7 +111,7 @@ std::pair<Tensor, Tensor> max_kernel(const Tensor& x, const ReduceLayout& layout
             const float* row = in + b * size;  // (size,), contiguous
             int64_t where = 0;
             for (int64_t k = 1; k < size; ++k) {
-                if (row[k] > row[where]) where = k;
+                if (beats(row[k], row[where])) where = k;
             }
             values.data()[b] = row[where];
             indices.data()[b] = static_cast<float>(where);
@@ -123,7 +129,7 @@ std::pair<Tensor, Tensor> max_kernel(const Tensor& x, const ReduceLayout& layout
         for (int64_t k = 1; k < size; ++k) {
             const float* row = in + (b * size + k) * inner;
             for (int64_t i = 0; i < inner; ++i) {
-                if (row[i] > best[i]) {
+                if (beats(row[i], best[i])) {
                     best[i] = row[i];
                     where[i] = static_cast<float>(k);
                 }
@@ -168,16 +174,18 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
     return record<MeanBackward>(out, {x}, x.shape(), d, keepdim);
 }
 
-// max saves where each maximum was: its backward sends the gradient there and nowhere else.
+// max saves where each maximum was: along a dim its backward sends the gradient there and nowhere
+// else. Over everything it also keeps x (a view, no copy): the gradient is shared by every element
+// equal to the maximum, as PyTorch does.
 Tensor max(const Tensor& x) {
     auto [values, indices] = max_kernel(x, reduce_layout(x, std::nullopt, false), "max");
-    return record<MaxBackward>(values, {x}, x.shape(), std::nullopt, false, indices);
+    return record<MaxBackward>(values, {x}, x.shape(), std::nullopt, false, indices, x.detach());
 }
 
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
     const int64_t d = wrap_dim(dim, x.dim(), "max");
     auto [values, indices] = max_kernel(x, reduce_layout(x, d, keepdim), "max");
-    return record<MaxBackward>(values, {x}, x.shape(), d, keepdim, indices);
+    return record<MaxBackward>(values, {x}, x.shape(), d, keepdim, indices, Tensor());
 }
 
 // Indices are not differentiable (they are integers stored as floats): no record().

@@ -67,11 +67,14 @@ void for_each_pair(const Shape& shape, const Strides& dst_strides, int64_t dst_o
 // saved it for backward, overwriting it would make that backward silently wrong. PyTorch refuses
 // in-place writes to such leaves unless grad mode is off, which is exactly how an optimizer works:
 //     { tt::NoGradGuard no_grad; w.add_(w.grad(), -lr); }
-// Writing into an expanded tensor (stride 0) is refused too: many elements share one float.
+// Writing into an expanded tensor (stride 0) is refused too: many elements share one float (a
+// tensor with no elements has nothing to write, whatever its strides). Every in-place op then ends
+// with t.bump_version(), which lets autograd notice a write into a tensor a node saved (autograd.h).
 void check_in_place(const Tensor& t, const char* op) {
     TT_CHECK(!(is_grad_enabled() && t.is_leaf() && t.requires_grad()), op,
              ": cannot modify a leaf tensor that requires grad in place (shape ", shape_str(t.shape()),
              "): the graph would not see the change. Do the update under tt::NoGradGuard, or on w.detach()");
+    if (t.numel() == 0) return;
     for (int64_t d = 0; d < t.dim(); ++d) {
         TT_CHECK(!(t.shape()[d] > 1 && t.strides()[d] == 0), op, ": cannot write in place into an expanded tensor of shape ",
                  shape_str(t.shape()), " (dimension ", d, " has stride 0, so its elements share memory); call clone() first");
@@ -152,14 +155,17 @@ std::optional<Strides> view_strides(const Shape& old_shape, const Strides& old_s
 // ---------------------------------------------------------------------------------------------
 
 // (2, 3, 4) -> (12, 4, 1): moving one step along dim d skips everything to its right.
+// (2, 0) -> (1, 1): a size of 0 counts as 1, as in PyTorch, so no stride is ever 0 by accident (a
+// stride of 0 means "broadcast", and in-place writes into such a tensor are refused).
 Strides contiguous_strides(const Shape& shape) {
     Strides strides(shape.size());
     //! BEGIN SOLUTION
     //! HINT: the last dimension has stride 1; each dimension's stride is the next one's stride times the next one's size.
+    //! HINT: multiply by max(size, 1), not size: zeros({2, 0}) must get strides (1, 1) like torch.zeros(2, 0), not (0, 1).
     int64_t step = 1;
     for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
         strides[d] = step;
-        step *= shape[d];
+        step *= std::max<int64_t>(shape[d], 1);
     }
     //! END SOLUTION
     return strides;
@@ -231,7 +237,10 @@ int64_t position_of(const Tensor& t, const std::vector<int64_t>& index, const ch
 
 float Tensor::at(const std::vector<int64_t>& index) const { return storage()->data[position_of(*this, index, "at")]; }
 
-void Tensor::set(const std::vector<int64_t>& index, float value) { storage()->data[position_of(*this, index, "set")] = value; }
+void Tensor::set(const std::vector<int64_t>& index, float value) {
+    storage()->data[position_of(*this, index, "set")] = value;
+    bump_version();
+}
 
 std::vector<float> Tensor::to_vector() const {
     std::vector<float> values(numel());
@@ -308,14 +317,15 @@ Tensor tensor(std::initializer_list<std::initializer_list<float>> rows) {
     //! END SOLUTION
 }
 
-Tensor arange(float end) { return arange(0.0f, end, 1.0f); }
+Tensor arange(double end) { return arange(0.0, end, 1.0); }
 
-Tensor arange(float start, float end, float step) {
+// arange(0, 1, 0.1): ceil(1 / 0.1) = 10 values, 0, 0.1, ..., 0.9, each computed as 0 + i * 0.1.
+Tensor arange(double start, double end, double step) {
     //! BEGIN SOLUTION
-    //! HINT: the count is ceil((end - start) / step), computed in double.
-    //! HINT: compute each value as start + i * step; adding step repeatedly accumulates rounding error.
-    TT_CHECK(step != 0.0f, "arange: step must not be 0");
-    const double count = std::ceil((static_cast<double>(end) - start) / step);
+    //! HINT: the count is ceil((end - start) / step), in double (as torch.arange); check the step is not 0 and the sign is right.
+    //! HINT: compute each value as start + i * step, in double, then round it to float; adding step to a running float total accumulates rounding error (20000 steps of 0.1 from -500 drift by 0.2).
+    TT_CHECK(step != 0.0, "arange: step must not be 0");
+    const double count = std::ceil((end - start) / step);
     TT_CHECK(count >= 0, "arange: cannot go from ", start, " to ", end, " with step ", step, " (wrong sign)");
     Tensor out = empty({static_cast<int64_t>(count)});
     float* o = out.data();
@@ -601,7 +611,8 @@ Tensor Tensor::clone() const {
 }
 
 // ---------------------------------------------------------------------------------------------
-// In-place ops: write through this tensor's layout (views included), never record a graph.
+// In-place ops: write through this tensor's layout (views included), never record a graph, and end
+// with bump_version() so that autograd can tell when a tensor it saved for backward was changed.
 // ---------------------------------------------------------------------------------------------
 
 Tensor& Tensor::fill_(float value) {
@@ -611,6 +622,7 @@ Tensor& Tensor::fill_(float value) {
     float* base = storage()->data.data();
     for_each_pair(shape(), strides(), offset(), strides(), offset(), [&](int64_t d, int64_t) { base[d] = value; });
     //! END SOLUTION
+    bump_version();
     return *this;
 }
 
@@ -631,6 +643,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
     for_each_pair(shape(), strides(), offset(), expanded.strides(), expanded.offset(),
                   [&](int64_t d, int64_t s) { dst[d] = from[s]; });
     //! END SOLUTION
+    bump_version();
     return *this;
 }
 
@@ -647,6 +660,7 @@ Tensor& Tensor::add_(const Tensor& other, float alpha) {
     for_each_pair(shape(), strides(), offset(), expanded.strides(), expanded.offset(),
                   [&](int64_t d, int64_t s) { dst[d] += alpha * from[s]; });
     //! END SOLUTION
+    bump_version();
     return *this;
 }
 
@@ -656,6 +670,7 @@ Tensor& Tensor::mul_(float value) {
     float* base = storage()->data.data();
     for_each_pair(shape(), strides(), offset(), strides(), offset(), [&](int64_t d, int64_t) { base[d] *= value; });
     //! END SOLUTION
+    bump_version();
     return *this;
 }
 

@@ -92,8 +92,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
     const Shape target_shape = logits.dim() == 2 ? Shape{logits.size(0)} : Shape{};
     TT_CHECK(targets.shape() == target_shape, "cross_entropy: logits ", shape_str(logits.shape()), " need targets of shape ",
              shape_str(target_shape), " (one class index per example), got ", shape_str(targets.shape()));
-    TT_CHECK(label_smoothing >= 0.0f && label_smoothing < 1.0f, "cross_entropy: label_smoothing must be in [0, 1), got ",
-             label_smoothing);
+    TT_CHECK(label_smoothing >= 0.0f && label_smoothing <= 1.0f,
+             "cross_entropy: label_smoothing must be in [0, 1] (as in PyTorch), got ", label_smoothing);
     Tensor out, probabilities;
     //! BEGIN SOLUTION
     //! HINT: one loop over the N rows of logits.detach().contiguous() (C floats each): the max m, then sum of e^(x - m), then the loss of that row.

@@ -7,7 +7,10 @@
 //        computed from (a topological order), and walk it in reverse: the loss first, leaves last;
 //     2. seed d(loss)/d(loss) = 1;
 //     3. for each tensor in that order, hand its finished gradient to its grad_fn, which adds the
-//        chain-rule contribution into each input's .grad (accumulate_grad).
+//        chain-rule contribution into each input's .grad (accumulate_grad). Always through
+//        grad_fn->apply(grad, retain_graph), never grad_fn->backward(grad) directly: apply() first
+//        checks that the tensors the node saved were not modified in place since the forward, and
+//        that the node is not run a second time by mistake (see autograd.h).
 //
 // Reverse order is what makes this correct: a tensor used by three later ops receives all three
 // contributions before its own node runs. It is also what makes it cheap: one backward pass costs
@@ -58,10 +61,10 @@ std::vector<Tensor> topological_order(const Tensor& root) {
 }  // namespace
 
 // loss: () -> every leaf w that requires grad gets w.grad += d(loss)/dw, shaped like w.
-void Tensor::backward(const Tensor& gradient) const {
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
     //! BEGIN SOLUTION
     //! HINT: check requires_grad() and the seed (1 for a one-element tensor, else `gradient`, same shape); then NoGradGuard: the gradient arithmetic must not build a graph of its own.
-    //! HINT: seed with accumulate_grad(*this, seed); walk the topological order from the root backwards; for a non-leaf with a .grad, call grad_fn->backward(that grad).
+    //! HINT: seed with accumulate_grad(*this, seed); walk the topological order from the root backwards; for a non-leaf with a .grad, call grad_fn->apply(that grad, retain_graph): apply() checks the saved tensors' versions, then calls the node's backward().
     //! HINT: once a non-leaf's node has run, nothing needs its gradient again: reset it (unless retains_grad) to free the memory.
     TT_CHECK(requires_grad(), "backward: this tensor of shape ", shape_str(shape()),
              " does not require grad: no leaf it was computed from has requires_grad_(), or it was computed under NoGradGuard");
@@ -93,7 +96,7 @@ void Tensor::backward(const Tensor& gradient) const {
         if (t.is_leaf()) continue;  // a leaf's .grad is the result: keep it
         TensorImpl& impl = t.impl();
         // By now every tensor computed from t has passed its contribution: t's gradient is final.
-        if (impl.grad) t.grad_fn()->backward(Tensor(impl.grad));
+        if (impl.grad) t.grad_fn()->apply(Tensor(impl.grad), retain_graph);
         // The memory insight: an intermediate gradient is dead once its node has consumed it.
         // Dropping it now keeps only the "frontier" of the backward pass alive instead of a
         // gradient for every activation of the network - for a deep model, roughly the memory of

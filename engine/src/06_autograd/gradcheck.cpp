@@ -1,11 +1,14 @@
 // gradcheck.cpp - module 06: checking backward() against the forward's finite differences.
 //
-// The idea fits in one line - (L(x + eps) - L(x - eps)) / (2 eps) ~= dL/dx - and everything else
-// here is care: compute the loss in double so rounding does not swamp a difference of ~1e-3, divide
-// by the step actually taken (x + eps is rounded to a float), restore each perturbed float exactly,
-// and leave the caller's .grad fields as they were. See gradcheck.h for how to use it.
+// The idea fits in one line - (L(x + h) - L(x - h)) / (2 h) ~= dL/dx - and everything else here is
+// care: a step relative to the element (h = eps * max(1, |x|)), so a float near 1000 moves by more
+// than rounding noise; the loss summed in double so rounding does not swamp the difference; the
+// division by the step actually taken (x + h is rounded to a float); a tolerance relative to the
+// gradient's size; each perturbed float restored exactly; the caller's .grad fields left as they
+// were. See gradcheck.h for how to use it.
 #include "tinytorch/gradcheck.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -20,7 +23,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     GradcheckResult result;
     //! BEGIN SOLUTION
     //! HINT: L = sum(f(inputs) * W) for fixed random weights W. Analytic: one backward() of L. Numeric: for each element, evaluate L at x + eps and x - eps under NoGradGuard.
-    //! HINT: perturb the float in storage (offset + index . strides) and put the original value back afterwards; compute L in double.
+    //! HINT: perturb the float in storage (offset + index . strides) by h = eps * max(1, |x|) and put the original value back afterwards; compute L in double.
+    //! HINT: why relative: near x = 1000 a float has only ~6e-5 of resolution and f(x) ~ 1e6 only ~0.06, so a fixed h = 1e-3 drowns the difference in rounding noise.
     //! HINT: an element passes when |analytic - numeric| <= atol + rtol * |numeric|; report the worst one with its input, index and both values.
 
     // 1. Which inputs are checked, and can each be perturbed one element at a time?
@@ -107,7 +111,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
                 position += index[d] * x.strides()[d];
             }
             const float original = base[position];
-            const float up = original + options.eps, down = original - options.eps;
+            const float step = options.eps * std::max(1.0f, std::fabs(original));  // relative to |x|
+            const float up = original + step, down = original - step;
             double loss_up = 0.0, loss_down = 0.0;
             try {
                 base[position] = up;

@@ -49,12 +49,14 @@ Tensor zip_elements(const Tensor& grad_out, const Tensor& saved, F f) {
 // ---------------------------------------------------------------------------------------------
 
 // relu: out = max(x, 0)             dx += g * (x > 0)        (0 at x = 0, as PyTorch)
+// Written as "0 where x <= 0, else g" so that a NaN input (relu(nan) = nan) passes g on, as
+// PyTorch's backward does: NaN is not <= 0. (Writing x > 0 ? g : 0 would swallow it.)
 void ReluBackward::backward(const Tensor& grad_out) {
     //! BEGIN SOLUTION
     //! HINT: zip_elements(grad_out, x, [](float g, float v) { ... }) computes one float per element; skip all work when x does not require grad.
     const Tensor& x = inputs[0];
     if (!x.requires_grad()) return;
-    accumulate_grad(x, zip_elements(grad_out, x, [](float g, float v) { return v > 0.0f ? g : 0.0f; }));
+    accumulate_grad(x, zip_elements(grad_out, x, [](float g, float v) { return v <= 0.0f ? 0.0f : g; }));
     //! END SOLUTION
 }
 

@@ -13,6 +13,7 @@
 //   - an input that does not require grad is skipped before any arithmetic is done for it.
 // Backward runs with grad mode off (Tensor::backward holds a NoGradGuard), so the tensor ops used
 // below compute numbers only and build no graph of their own.
+#include <cmath>
 #include <vector>
 
 #include "tinytorch/autograd.h"
@@ -83,13 +84,39 @@ void PowBackward::backward(const Tensor& grad_out) {
     //! END SOLUTION
 }
 
-// pow: out = a^b          da += g * b * a^(b-1),  db += g * out * ln(a)   (ln(a): nan where a <= 0)
+// pow: out = a^b          da += g * b * a^(b-1),  db += g * out * ln(a)   (ln(a): nan where a < 0)
+// Two limits the formulas get wrong at a = 0, taken as PyTorch takes them:
+//   b = 0:           a^0 = 1 is constant, so da = 0 (the formula gives 0 * 0^-1 = 0 * inf = nan);
+//   a = 0, b >= 0:   db = 0 (the formula gives 0^b * ln 0 = 0 * -inf = nan, or 1 * -inf at b = 0).
+// Each element needs its own case, so this node loops over the elements itself (a and b expanded
+// to the output's shape, as the forward broadcast them).
 void PowTensorBackward::backward(const Tensor& grad_out) {
     //! BEGIN SOLUTION
+    //! HINT: the formulas are one line each in tensor ops; the two zero cases need a per-element choice: expand a and b to grad_out's shape, make everything contiguous, loop.
     const Tensor& a = inputs[0];
     const Tensor& b = inputs[1];
-    if (a.requires_grad()) accumulate_grad(a, grad_out * b * pow(a, b - 1.0f));
-    if (b.requires_grad()) accumulate_grad(b, grad_out * out * log(a));
+    const Shape& shape = grad_out.shape();  // the output's: a and b as the forward broadcast them
+    const Tensor g_c = grad_out.contiguous(), out_c = out.contiguous();
+    const Tensor a_c = a.detach().expand(shape).contiguous(), b_c = b.detach().expand(shape).contiguous();
+    const float* g = g_c.data();
+    const float* y = out_c.data();
+    const float* base = a_c.data();
+    const float* power = b_c.data();
+    const int64_t n = g_c.numel();
+    if (a.requires_grad()) {
+        Tensor da = empty(shape);
+        float* d = da.data();
+        for (int64_t i = 0; i < n; ++i)
+            d[i] = power[i] == 0.0f ? 0.0f : g[i] * power[i] * std::pow(base[i], power[i] - 1.0f);
+        accumulate_grad(a, da);
+    }
+    if (b.requires_grad()) {
+        Tensor db = empty(shape);
+        float* d = db.data();
+        for (int64_t i = 0; i < n; ++i)
+            d[i] = base[i] == 0.0f && power[i] >= 0.0f ? 0.0f : g[i] * y[i] * std::log(base[i]);
+        accumulate_grad(b, db);
+    }
     //! END SOLUTION
 }
 
@@ -138,17 +165,30 @@ void MeanBackward::backward(const Tensor& grad_out) {
     //! END SOLUTION
 }
 
-// max: only the (first) maximum influenced the output      dx[argmax] += g, 0 elsewhere
+// max along a dim: only the (first) maximum of each slice influenced the output
+//     dx[.., argmax, ..] += g, 0 elsewhere
+// max over everything: the maximum is shared by every element equal to it (k of them), as PyTorch
+// does it: each gets g / k. (Any split summing to g is a valid subgradient; this is PyTorch's.)
 void MaxBackward::backward(const Tensor& grad_out) {
     //! BEGIN SOLUTION
     //! HINT: start from zeros(input_shape) and write g into the positions given by `indices`.
     //! HINT: along a dim, view the input as (outer, size, inner) as the forward did: g[o, i] goes to [o, indices[o, i], i].
+    //! HINT: over everything, find the k elements of the saved `input` equal to the maximum (input at indices; if it is NaN, the NaNs) and give each g / k.
     const Tensor& x = inputs[0];
     if (!x.requires_grad()) return;
     Tensor dx = zeros(input_shape);
     const Tensor g = grad_out.contiguous(), where = indices.contiguous();  // same number of elements
-    if (!dim || input_shape.empty()) {
-        dx.data()[static_cast<int64_t>(where.item())] = g.item();
+    if (!dim) {
+        const std::vector<float> values = input.to_vector();  // row-major, like dx
+        const float best = values[static_cast<size_t>(where.item())];
+        const auto is_max = [best](float v) { return std::isnan(best) ? std::isnan(v) : v == best; };
+        int64_t ties = 0;
+        for (float v : values) ties += is_max(v) ? 1 : 0;
+        const float share = g.item() / static_cast<float>(ties);
+        for (size_t i = 0; i < values.size(); ++i)
+            if (is_max(values[i])) dx.data()[i] = share;
+    } else if (input_shape.empty()) {  // max(x, 0) of a 0-d x is x
+        dx.data()[0] = g.item();
     } else {
         int64_t outer = 1, inner = 1;
         for (int64_t d = 0; d < *dim; ++d) outer *= input_shape[d];
@@ -186,8 +226,11 @@ void MatmulBackward::backward(const Tensor& grad_out) {
         if (b.dim() == 2 && a.dim() > 2) {
             // A weight (K, N) applied to a batch (B, M, K): fold the batch into the rows,
             // (K, B*M) @ (B*M, N), and get the batch sum from one GEMM instead of a (B, K, N) temporary.
+            // The row count B*M is spelled out, not -1: with K or N = 0, a -1 could stand for any size.
             const int64_t K = a.size(-1), N = grad_out.size(-1);
-            accumulate_grad(b, matmul(a.reshape({-1, K}).t(), grad_out.reshape({-1, N})));
+            int64_t rows = 1;
+            for (int64_t d = 0; d + 1 < a.dim(); ++d) rows *= a.size(d);
+            accumulate_grad(b, matmul(a.reshape({rows, K}).t(), grad_out.reshape({rows, N})));
         } else {
             accumulate_grad(b, matmul(a.transpose(-2, -1), grad_out));
         }
