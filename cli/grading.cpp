@@ -108,8 +108,13 @@ std::string failure_reason_in(const json& f, const Limits& limits, const std::st
     } else {
         reason = first_line(message.empty() ? (kind.empty() ? std::string("failed") : kind) : message);
     }
+    // The first note (INFO/CAPTURE) says which case failed; Catch2 also repeats an unexpected
+    // exception's message there, which the reason already holds.
     const json info = array_of(f, "info");
-    if (!info.empty()) reason += " -- " + first_line(incoming(info.front().is_string() ? info.front().get<std::string>() : info.front().dump(), root));
+    if (!info.empty()) {
+        const std::string note = first_line(incoming(info.front().is_string() ? info.front().get<std::string>() : info.front().dump(), root));
+        if (!note.empty() && reason.find(note) == std::string::npos) reason += " -- " + note;
+    }
     return clean_line(reason);
 }
 
@@ -142,8 +147,10 @@ void describe_failures(const json& report, bool visible, const Limits& limits, c
             if (f.is_object() && f.contains("expansion")) details << "  with expansion: " << field("expansion") << "\n";
             if (!text_of(f, "message").empty()) details << "  " << field("message") << "\n";
         }
-        for (const json& info : array_of(f, "info"))
-            details << "  note: " << incoming(info.is_string() ? info.get<std::string>() : info.dump(), root) << "\n";
+        for (const json& info : array_of(f, "info")) {
+            const std::string note = incoming(info.is_string() ? info.get<std::string>() : info.dump(), root);
+            if (kind != "exception" || note != field("message")) details << "  note: " << note << "\n";
+        }
     }
     test.details = details.str();
     test.reason = failure_reason_in(failures.front(), limits, root);

@@ -179,9 +179,15 @@ void print_report(std::ostream& out, const GradeReport& report, Detail detail) {
     Table table;
     table.header = {"#", "test", "points", "status", "reason"};
     table.right_aligned = {true, false, true, false, false};
-    int number = 0;
+    // A partial run (--filter, --exitfirst) lists only the tests that ran: a hundred "not run"
+    // rows would bury the one that matters. The numbers stay those of the full list.
+    int number = 0, hidden = 0;
     for (const TestCaseResult& t : report.tests) {
         ++number;
+        if (report.partial && t.status == "not_run") {
+            ++hidden;
+            continue;
+        }
         std::string name = t.name + (t.visible ? " (visible)" : "");
         table.rows.push_back({std::to_string(number), one_line(name, 60),
                               std::to_string(t.points) + "/" + std::to_string(t.max_points),
@@ -189,6 +195,7 @@ void print_report(std::ostream& out, const GradeReport& report, Detail detail) {
                               t.status == "passed" ? "" : one_line(t.reason, 100)});
     }
     table.print(out);
+    if (hidden > 0) out << paint(std::to_string(hidden) + " more tests not run", Color::dim) << "\n";
     if (detail == Detail::verbose) {
         for (const TestCaseResult& t : report.tests) {
             if (t.status == "passed" || t.details.empty()) continue;

@@ -166,4 +166,11 @@ TEST_CASE("grading: a failure's reason starts with the values that matter") {
     CHECK(tito::failure_reason(boolean, limits) == "is_handle_character(c) is false");
     json not_implemented = {{"kind", "exception"}, {"message", "not implemented: Tensor::view\n(see the TODO)"}};
     CHECK(tito::failure_reason(not_implemented, limits) == "not implemented: Tensor::view");
+    // Catch2 repeats an unexpected exception's message among the notes: the reason says it once.
+    json repeated = {{"kind", "exception"},
+                     {"message", "not implemented: my_identity (replace the TODO with your code)"},
+                     {"info", json::array({"not implemented: my_identity (replace the TODO with your code)"})}};
+    CHECK(tito::failure_reason(repeated, limits) == "not implemented: my_identity (replace the TODO with your code)");
+    json noted = {{"kind", "exception"}, {"message", "threw here"}, {"info", json::array({"x := 3"})}};
+    CHECK(tito::failure_reason(noted, limits) == "threw: threw here -- x := 3");
 }
