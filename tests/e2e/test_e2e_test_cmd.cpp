@@ -3,9 +3,8 @@
 // progress line on a terminal.
 #include <algorithm>
 #include <catch2/catch.hpp>
-
-#include <sstream>
 #include <regex>
+#include <sstream>
 
 #include "e2e_support.h"
 
