@@ -3,7 +3,7 @@
 
 # What a student needs to build and use tito.
 tt_course_packages=(g++ cmake make pkg-config git ccache libcli11-dev nlohmann-json3-dev catch2 libspdlog-dev
-    libgit2-dev libopenblas-dev)
+    libgit2-dev libopenblas-dev zlib1g-dev libcurl4-openssl-dev)
 # What the project's own tests need on top: JSON Schema and XSD validation of the grading exports,
 # shell-completion checks.
 tt_test_packages=(libvalijson-dev libxml2-dev libxml2-utils bash-completion zsh)

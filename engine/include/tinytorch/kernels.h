@@ -16,6 +16,13 @@ namespace tt::kernels {
 // [given] Dispatches to the selected backend (only "naive" until module 15).
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C);
 
+// [given] A kernel with gemm's contract. set_gemm_override(f) makes gemm() call f instead of
+// gemm_naive (nullptr: back to gemm_naive) - how the benchmarks put OpenBLAS behind the dispatch
+// point to compare; module 15 turns this into backends students write and choose.
+using GemmFunction = void (*)(int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C);
+void set_gemm_override(GemmFunction function);
+GemmFunction gemm_override();
+
 // (02) The reference kernel: three plain loops.
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C);
 

@@ -69,10 +69,16 @@ public:
 
     // [given] Direct children, in registration order.
     const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const { return children_; }
+    // [given] Buffers: tensors that belong to the model's state but are not trained (BatchNorm's
+    // running statistics, module 09). Named like parameters ("1.running_mean"); own first, then
+    // each child's. Checkpoints (module 10) save parameters and buffers.
+    std::vector<std::pair<std::string, Tensor>> named_buffers() const;
 
 protected:
     // [given] Adds a parameter (marking it requires_grad) and returns it.
     Tensor register_parameter(const std::string& name, Tensor value);
+    // [given] Adds a buffer (requires_grad stays false) and returns it.
+    Tensor register_buffer(const std::string& name, Tensor value);
     // [given] Adds a child module and returns it.
     template <class M>
     std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
@@ -81,6 +87,7 @@ protected:
     }
 
     std::vector<std::pair<std::string, Tensor>> parameters_;                 // own, in order
+    std::vector<std::pair<std::string, Tensor>> buffers_;                    // own, in order
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;  // in order
     bool training_ = true;
 };
