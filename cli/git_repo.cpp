@@ -131,8 +131,9 @@ std::string GitRepo::commit_all(const std::string& message) {
     char editor_file[] = "compile_commands.json";
     char state[] = ".tito";
     char modules[] = "[0-9][0-9]_*";
-    char* patterns[] = {ignore_file, editor_file, state, modules};
-    git_strarray everything = {patterns, 4};
+    char milestones[] = "milestones";  // each milestone's history and curves
+    char* patterns[] = {ignore_file, editor_file, state, modules, milestones};
+    git_strarray everything = {patterns, 5};
     check(git_index_add_all(index.ptr, &everything, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr), "cannot stage files");
     check(git_index_update_all(index.ptr, &everything, nullptr, nullptr), "cannot stage deletions");
     check(git_index_write(index.ptr), "cannot write the git index");

@@ -33,7 +33,7 @@ public:
     static std::optional<GitRepo> open_existing(const std::filesystem::path& root);
 
     // Stages every change (new, modified, deleted files; .gitignore respected) to what tito
-    // manages - .gitignore, compile_commands.json, .tito/ and the NN_name/ module folders - and
+    // manages - .gitignore, compile_commands.json, .tito/, the NN_name/ module folders and milestones/ - and
     // commits it.
     // Returns the new commit's short id, or "" when there was nothing to commit.
     std::string commit_all(const std::string& message);

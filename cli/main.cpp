@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "commands/completion_cmd.h"
+#include "commands/data_cmd.h"
 #include "commands/doctor_cmd.h"
 #include "commands/help_cmd.h"
 #include "commands/milestone_cmd.h"
@@ -31,6 +32,7 @@ const CommandEntry kCommands[] = {
     {"module", tito::setup_module},
     {"test", tito::setup_test},
     {"milestone", tito::setup_milestone},
+    {"data", tito::setup_data},
     {"status", tito::setup_status},
     {"doctor", tito::setup_doctor},
     {"workspace", tito::setup_workspace},

@@ -23,7 +23,42 @@ std::string number_text(double value) {
     return out.str();
 }
 
+std::vector<MilestoneCondition> conditions_of(const nlohmann::json& list) {
+    std::vector<MilestoneCondition> conditions;
+    for (const nlohmann::json& c : list) {
+        MilestoneCondition condition;
+        condition.metric = c.at("metric").get<std::string>();
+        condition.label = c.value("label", condition.metric);
+        if (c.contains("at_least")) condition.at_least = c.at("at_least").get<double>();
+        if (c.contains("at_most")) condition.at_most = c.at("at_most").get<double>();
+        conditions.push_back(condition);
+    }
+    return conditions;
+}
+
 }  // namespace
+
+std::string MilestoneInfo::dataset_of(const std::string& requested) const {
+    if (requested.empty()) return datasets.empty() ? "" : datasets.front();
+    if (std::find(datasets.begin(), datasets.end(), requested) != datasets.end()) return requested;
+    std::string known;
+    for (const std::string& d : datasets) known += (known.empty() ? "" : ", ") + d;
+    throw UserError("milestone " + name + " does not train on '" + requested + "'",
+                    datasets.empty() ? "it takes no --dataset" : "it trains on: " + known);
+}
+
+const std::vector<MilestoneCondition>& MilestoneInfo::conditions(bool quick_run, const std::string& dataset) const {
+    if (quick_run) {
+        if (quick.empty()) throw UserError("milestone " + name + " has no --quick mode", "it is quick already: run it without --quick");
+        return quick;
+    }
+    const std::string used = dataset_of(dataset);
+    if (!datasets.empty() && used != datasets.front()) {
+        auto it = dataset_pass.find(used);
+        if (it != dataset_pass.end()) return it->second;
+    }
+    return pass;
+}
 
 std::string MilestoneCondition::requirement() const {
     if (at_least && at_most) return "between " + number_text(*at_least) + " and " + number_text(*at_most);
@@ -63,14 +98,12 @@ std::vector<MilestoneInfo> load_milestones(const Course& course) {
             m.limits.cpu_seconds = limits.value("cpu_seconds", 2 * m.limits.wall_seconds);
             m.limits.memory_mib = limits.value("memory_mib", int64_t{2048});
             // A milestone still to come (no program installed) may not have its conditions yet.
-            for (const nlohmann::json& c : m.available ? j.at("pass") : j.value("pass", nlohmann::json::array())) {
-                MilestoneCondition condition;
-                condition.metric = c.at("metric").get<std::string>();
-                condition.label = c.value("label", condition.metric);
-                if (c.contains("at_least")) condition.at_least = c.at("at_least").get<double>();
-                if (c.contains("at_most")) condition.at_most = c.at("at_most").get<double>();
-                m.pass.push_back(condition);
-            }
+            m.pass = conditions_of(m.available ? j.at("pass") : j.value("pass", nlohmann::json::array()));
+            m.quick = conditions_of(j.value("quick", nlohmann::json::array()));
+            m.datasets = j.value("datasets", std::vector<std::string>{});
+            for (const auto& [dataset, list] : j.value("dataset_pass", nlohmann::json::object()).items())
+                m.dataset_pass[dataset] = conditions_of(list);
+            m.expected = j.value("expected", "");
         } catch (const nlohmann::json::exception& e) {
             throw UserError("configs/milestones.json: milestone '" + name + "': " + e.what(), "fix the file or reinstall tito");
         }
@@ -134,6 +167,9 @@ MilestoneOutcome run_milestone(const Course& course, const Workspace* workspace,
                                const MilestoneOptions& options) {
     MilestoneOutcome outcome;
     if (!m.available) throw UserError("milestone " + m.name + " is not installed", "rebuild or reinstall tito");
+    // Checked before anything is built: an unknown data set or a missing quick mode is a usage error.
+    const std::vector<MilestoneCondition>& conditions = m.conditions(options.quick, options.dataset);
+    const std::string dataset = m.dataset_of(options.dataset);
     const auto build_start = std::chrono::steady_clock::now();
 
     // Which modules run the student's code: every passed module (with its files present).
@@ -199,10 +235,21 @@ MilestoneOutcome run_milestone(const Course& course, const Workspace* workspace,
 
     RunRequest request;
     request.argv = {link.output.string()};
-    request.working_dir = link.output.parent_path();
+    if (options.quick) request.argv.push_back("--quick");
+    if (!options.dataset.empty()) request.argv.insert(request.argv.end(), {"--dataset", dataset});
+    // The program writes its history and curves into its own folder, emptied first so a file left
+    // by an earlier run is never taken for this run's.
+    const fs::path run_dir = link.output.parent_path() / "run";
+    fs::remove_all(run_dir);
+    fs::create_directories(run_dir);
+    request.working_dir = run_dir;
     request.limits = m.limits;
     request.extra_env = {{"TITO_CHILD", "1"}};
-    request.on_report = options.on_report;
+    request.on_report = [&](const nlohmann::json& report) {
+        if (report.contains("estimate") && report.at("estimate").is_object() && report.at("estimate").value("seconds", -1.0) >= 0)
+            outcome.estimate_seconds = report.at("estimate").at("seconds").get<double>();
+        if (options.on_report) options.on_report(report);
+    };
     RunResult run = run_sandboxed(request);
     outcome.run_seconds = run.wall_seconds;
     outcome.output = run.output();
@@ -217,8 +264,22 @@ MilestoneOutcome run_milestone(const Course& course, const Workspace* workspace,
         outcome.failure = finding.empty() ? run.describe(m.limits) : "crashed: " + finding;
         if (run.outcome == Outcome::exited && run.exit_code == 0) outcome.failure = "ended without reporting its results";
     }
+    // Keep what the run measured: history.json and curves.svg, in the workspace's milestones/<name>/
+    // (a reference run's beside them, prefixed), so the curves can be opened after the run.
+    if (workspace) {
+        const fs::path folder = workspace->root() / "milestones" / m.name;
+        const std::string prefix = std::string(options.reference ? "reference-" : "") + (options.quick ? "quick-" : "") +
+                                   (options.dataset.empty() || dataset == m.dataset_of("") ? "" : dataset + "-");
+        for (const char* file : {"history.json", "curves.svg"}) {
+            const fs::path produced = run_dir / file;
+            if (!fs::is_regular_file(produced) || fs::file_size(produced) > 16 * 1024 * 1024) continue;
+            const fs::path target = folder / (prefix + file);
+            atomic_write_file(target, read_text_file(produced));
+            outcome.saved_files.push_back(fs::relative(target, workspace->root()).string());
+        }
+    }
     outcome.passed = finished;
-    for (const MilestoneCondition& condition : m.pass) {
+    for (const MilestoneCondition& condition : conditions) {
         ConditionResult result{condition, std::nullopt, false};
         auto it = outcome.metrics.find(condition.metric);
         if (it != outcome.metrics.end() && it->is_number()) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -34,7 +35,15 @@ struct MilestoneInfo {
     std::string after;  // the module that unlocks it, for tables ("06")
     std::vector<std::string> required;  // module ids that must be passed
     std::vector<MilestoneCondition> pass;
+    std::vector<MilestoneCondition> quick;   // for --quick runs (empty: the milestone has no quick mode)
+    std::vector<std::string> datasets;       // the data sets it may train on; the first is the default
+    std::map<std::string, std::vector<MilestoneCondition>> dataset_pass;  // conditions for a non-default data set
+    std::string expected;                    // "about 3 minutes" (reference engine, 2 cores)
     Limits limits;
+    // The conditions of a run with these options (quick, a data set), and the data set it uses
+    // ("" for none). UserError for a data set the milestone does not know or a quick mode it lacks.
+    const std::vector<MilestoneCondition>& conditions(bool quick, const std::string& dataset) const;
+    std::string dataset_of(const std::string& requested) const;
     bool available = false;  // its program is installed; a milestone without one is "coming"
 };
 
@@ -60,6 +69,8 @@ struct ConditionResult {
 };
 
 struct MilestoneOutcome {
+    std::optional<double> estimate_seconds;  // the program's own estimate of the run, once measured
+    std::vector<std::string> saved_files;    // history and curves copied into the workspace
     bool passed = false;
     std::vector<std::string> student_modules;  // dir names of the modules whose student code ran
     nlohmann::json metrics = nlohmann::json::object();
@@ -71,6 +82,8 @@ struct MilestoneOutcome {
 
 struct MilestoneOptions {
     bool reference = false;  // the reference engine alone
+    bool quick = false;      // a small subset, for tests: never recorded as a pass
+    std::string dataset;     // "" : the default
     std::function<void(const nlohmann::json&)> on_report;
 };
 

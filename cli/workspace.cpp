@@ -152,6 +152,25 @@ std::vector<std::string> Workspace::missing_requirements(const Course& course, c
     return missing;
 }
 
+std::vector<std::string> Workspace::missing_prerequisites(const Course& course, const ModuleInfo& m) const {
+    std::set<std::string> seen;
+    std::vector<std::string> pending = m.required;
+    while (!pending.empty()) {
+        const std::string id = pending.back();
+        pending.pop_back();
+        if (!seen.insert(id).second) continue;
+        if (const ModuleInfo* required = course.find(id))
+            pending.insert(pending.end(), required->required.begin(), required->required.end());
+    }
+    std::vector<std::string> missing;
+    for (const ModuleInfo& module : course.modules()) {  // course order
+        if (!seen.count(module.id)) continue;
+        auto it = progress_.modules.find(module.id);
+        if (it == progress_.modules.end() || it->second.state != "passed") missing.push_back(module.dir_name());
+    }
+    return missing;
+}
+
 std::string Workspace::module_state(const Course& course, const ModuleInfo& m) const {
     auto it = progress_.modules.find(m.id);
     if (it != progress_.modules.end()) return it->second.state;

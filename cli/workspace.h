@@ -81,6 +81,9 @@ public:
     std::string module_state(const Course& course, const ModuleInfo& m) const;
     // Required modules of m that are not passed yet.
     std::vector<std::string> missing_requirements(const Course& course, const ModuleInfo& m) const;
+    // Every module m builds on, directly or through others (09 -> 08 -> 07 -> ...), that is not
+    // passed yet, in course order (dir names).
+    std::vector<std::string> missing_prerequisites(const Course& course, const ModuleInfo& m) const;
 
     // Rewrites compile_commands.json for every started module (editors' view of the code).
     void write_compile_commands(const Course& course) const;

@@ -6,7 +6,8 @@
 file(GLOB _tt_module_dirs LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/engine/src/[0-9][0-9]_*)
 set(TT_ENGINE_MODULES "")
 foreach(_dir IN LISTS _tt_module_dirs)
-  if(IS_DIRECTORY ${_dir})
+  file(GLOB _sources ${_dir}/*.cpp)
+  if(IS_DIRECTORY ${_dir} AND _sources)  # a module folder still being written has no sources yet
     get_filename_component(_name ${_dir} NAME)
     list(APPEND TT_ENGINE_MODULES ${_name})
   endif()

@@ -9,6 +9,7 @@
 
 #include "compiler.h"
 #include "course.h"
+#include "datasets.h"
 #include "errors.h"
 #include "files.h"
 #include "git_repo.h"
@@ -137,28 +138,68 @@ void check_workspace(const Course& course, std::vector<Check>& checks) {
     }
 }
 
+// The data sets, found by the same look-up as `tito data` and the engine's find_dataset (no
+// reading of the files here: `tito data verify` does that; a failed last verify is reported).
 void check_data(std::vector<Check>& checks) {
-    std::vector<fs::path> places;
-    if (const char* dir = std::getenv("TITO_DATA_DIR"); dir && *dir) places.push_back(dir);
-    if (const char* home = std::getenv("HOME"); home && *home) places.push_back(fs::path(home) / ".cache" / "tinytorch" / "datasets");
-    places.push_back("/usr/share/datasets");
-    std::string found;
-    for (const fs::path& place : places) {
-        if (!fs::is_directory(place)) continue;
-        for (const char* set : {"mnist", "fashion-mnist", "cifar10", "tinyshakespeare"})
-            if (fs::is_directory(place / set)) found += std::string(found.empty() ? "" : ", ") + set + " (" + place.string() + ")";
-    }
     if (const char* dir = std::getenv("TITO_DATA_DIR"); dir && *dir && !fs::is_directory(dir)) {
         checks.push_back({"data", "fail", std::string("TITO_DATA_DIR=") + dir + " is not a folder",
-                          "point TITO_DATA_DIR at a folder holding mnist/, cifar10/, tinyshakespeare/"});
+                          "point TITO_DATA_DIR at a folder holding mnist/, cifar10/, tinyshakespeare/, or unset it"});
+        return;
+    }
+    std::optional<Catalog> catalog;
+    try {
+        catalog = Catalog::load_default();
+    } catch (const UserError& e) {
+        checks.push_back({"data", "fail", e.what(), e.hint()});
+        return;
+    }
+    std::vector<std::pair<std::string, std::string>> found;  // (where, name)
+    std::vector<std::string> missing, failed;
+    for (const DatasetSpec& spec : catalog->datasets()) {
+        const auto at = locate(spec);
+        if (!at) {
+            missing.push_back(spec.name);
+            continue;
+        }
+        found.emplace_back(at->root.path.string() + " (" + at->root.label + ")", spec.name);
+        if (const auto record = last_verify(spec.name, at->dataset_dir); record && !record->ok && record->signature == files_signature(spec, at->dataset_dir))
+            failed.push_back(spec.name);
+    }
+    // "mnist, cifar10 in /data (TITO_DATA_DIR); fashion-mnist in /usr/share/datasets (system)"
+    std::string detail;
+    for (size_t i = 0; i < found.size(); ++i) {
+        bool first_of_place = true;
+        for (size_t j = 0; j < i; ++j) first_of_place = first_of_place && found[j].first != found[i].first;
+        if (!first_of_place) continue;
+        std::string names;
+        for (const auto& [place, name] : found)
+            if (place == found[i].first) names += (names.empty() ? "" : ", ") + name;
+        detail += (detail.empty() ? "" : "; ") + names + " in " + found[i].first;
+    }
+    auto commands = [](const std::vector<std::string>& names, const std::string& verb) {
+        std::string text;
+        for (const std::string& name : names) text += (text.empty() ? "" : ", ") + std::string("`tito data ") + verb + " " + name + "`";
+        return text;
+    };
+    auto listed = [](const std::vector<std::string>& names) {
+        std::string text;
+        for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+        return text;
+    };
+    if (!failed.empty()) {
+        checks.push_back({"data", "warn", detail + "; the last verify of " + listed(failed) + " failed", commands(failed, "verify") + " says what is wrong"});
         return;
     }
     if (found.empty()) {
-        checks.push_back({"data", "warn", "no data sets found (needed from module 07 on)",
-                          "set TITO_DATA_DIR to a folder with mnist/ and tinyshakespeare/, or `sudo apt-get install dataset-fashion-mnist`"});
+        checks.push_back({"data", "warn", "no data sets found (needed from module 07 on): " + listed(missing) + " missing",
+                          commands(missing, "fetch") + ", or set TITO_DATA_DIR to a folder holding them"});
         return;
     }
-    checks.push_back({"data", "ok", found, ""});
+    if (!missing.empty()) {
+        checks.push_back({"data", "warn", detail + "; missing " + listed(missing), commands(missing, "fetch")});
+        return;
+    }
+    checks.push_back({"data", "ok", detail, ""});
 }
 
 int run_doctor() {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -26,7 +27,41 @@ struct RunOptions {
     std::string name;
     bool force = false;
     bool reference = false;
+    bool quick = false;
+    std::string dataset;
 };
+
+// "45 s", "3 min 20 s", "1 h 02 min": a duration for a sentence.
+std::string duration_text(double seconds) {
+    const long total = std::lround(std::max(0.0, seconds));
+    char text[48];
+    if (total < 60) {
+        std::snprintf(text, sizeof text, "%ld s", total);
+    } else if (total < 3600) {
+        std::snprintf(text, sizeof text, "%ld min %02ld s", total / 60, total % 60);
+    } else {
+        std::snprintf(text, sizeof text, "%ld h %02ld min", total / 3600, (total % 3600) / 60);
+    }
+    return text;
+}
+
+// "2:05", "1:02:03": a countdown for a progress line.
+std::string clock_text(double seconds) {
+    const long total = std::lround(std::max(0.0, seconds));
+    char text[32];
+    if (total >= 3600) {
+        std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, (total % 3600) / 60, total % 60);
+    } else {
+        std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
+    }
+    return text;
+}
+
+// "[########..........]" for done of total, `width` cells.
+std::string bar_text(double done, double total, int width = 20) {
+    const int filled = total > 0 ? static_cast<int>(std::clamp(done / total, 0.0, 1.0) * width) : 0;
+    return "[" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+}
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -70,9 +105,11 @@ std::string wrap(const std::string& text, size_t width, size_t indent) {
 }
 
 // "model two-layer  seed 3  epoch 1200/5000  loss 0.0421  accuracy 100%": the usual fields in
-// that order, then any others.
+// that order, then any others. A training run's line has a bar for the steps of its epoch, the
+// speed and the time left: "epoch 2/4  [#######.....] 412/938  1,930 img/s  ETA 3:05  loss 0.31".
 std::string progress_text(const nlohmann::json& fields) {
-    static const std::vector<std::string> first = {"phase", "model", "seed", "epoch", "step", "mistakes", "loss", "accuracy"};
+    static const std::vector<std::string> first = {"phase", "model", "seed", "epoch", "step", "images_per_second", "eta_seconds",
+                                                   "mistakes", "loss", "accuracy"};
     std::vector<std::string> keys;
     for (const std::string& key : first)
         if (fields.contains(key)) keys.push_back(key);
@@ -81,9 +118,19 @@ std::string progress_text(const nlohmann::json& fields) {
     std::string text;
     for (const std::string& key : keys) {
         const nlohmann::json& value = fields.at(key);
-        if (key == "epochs") continue;
+        if (key == "epochs" || key == "steps") continue;
         std::string shown;
-        if (key == "epoch" && fields.contains("epochs")) {
+        if (key == "step" && fields.contains("steps") && value.is_number() && fields.at("steps").is_number()) {
+            text += (text.empty() ? "" : "  ") + bar_text(value.get<double>(), fields.at("steps").get<double>()) + " " +
+                    value.dump() + "/" + fields.at("steps").dump();
+            continue;
+        } else if (key == "images_per_second" && value.is_number()) {
+            text += (text.empty() ? "" : "  ") + std::to_string(std::lround(value.get<double>())) + " img/s";
+            continue;
+        } else if (key == "eta_seconds" && value.is_number()) {
+            text += (text.empty() ? "" : "  ") + std::string("ETA ") + clock_text(value.get<double>());
+            continue;
+        } else if (key == "epoch" && fields.contains("epochs")) {
             shown = value.dump() + "/" + fields.at("epochs").dump();
         } else if (key == "accuracy" && value.is_number()) {
             shown = format_value(100.0 * value.get<double>()) + "%";
@@ -177,6 +224,7 @@ int run_run(const RunOptions& options) {
     const std::vector<MilestoneInfo> milestones = load_milestones(course);
     const MilestoneInfo& m = resolve_milestone(milestones, options.name);
     require_available(course, milestones, m);
+    m.conditions(options.quick, options.dataset);  // a usage error before anything else
 
     std::optional<Workspace> workspace;
     std::optional<WorkspaceLock> lock;  // one tito at a time in a workspace (its build folder, progress)
@@ -197,13 +245,17 @@ int run_run(const RunOptions& options) {
             throw UserError("milestone " + m.name + " is locked: pass " + join(missing) + " first",
                             "`tito test` those modules; or add --force to run it anyway (a forced run does not count)");
     }
-    // A reference run, or a forced run of a locked milestone, is shown but never recorded.
-    const bool counts = workspace && !options.reference && !locked;
+    // A reference run, a quick run, or a forced run of a locked milestone, is shown but never recorded.
+    const bool counts = workspace && !options.reference && !locked && !options.quick;
     const bool show = !console().json && console().verbosity >= 0;
 
     if (show) {
         std::cout << paint("Milestone " + m.name + " (" + std::to_string(m.year) + "): " + m.title, Color::bold) << "\n"
                   << wrap(m.note, 96, 2) << "\n";
+        if (options.quick)
+            std::cout << "  A quick run: a small part of the data, for a first check; it is not recorded.\n\n";
+        else if (!m.expected.empty())
+            std::cout << "  This run takes " << m.expected << " with the reference engine on a 2-core machine; your code may take longer.\n\n";
     }
 
     ProgressLine progress;
@@ -215,9 +267,17 @@ int run_run(const RunOptions& options) {
     };
     MilestoneOptions run_options;
     run_options.reference = options.reference;
+    run_options.quick = options.quick;
+    run_options.dataset = options.dataset;
     run_options.on_report = [&](const nlohmann::json& report) {
         if (!show) return;
-        if (report.contains("log")) {
+        if (report.contains("estimate") && report.at("estimate").is_object() && report.at("estimate").value("seconds", -1.0) >= 0) {
+            progress.clear();
+            flush_pending();
+            std::cout << "  This run will take about " << duration_text(report.at("estimate").at("seconds").get<double>())
+                      << " (measured on its first batches).\n"
+                      << std::flush;
+        } else if (report.contains("log")) {
             progress.clear();
             flush_pending();
             std::cout << "  " << report.at("log").get<std::string>() << "\n" << std::flush;
@@ -225,8 +285,8 @@ int run_run(const RunOptions& options) {
             const std::string text = "  " + progress_text(report.at("progress"));
             if (console().interactive) {
                 progress.update(text);
-            } else if (std::chrono::steady_clock::now() - last_printed > std::chrono::seconds(1)) {
-                // In a log, one line a second at most, and the last line of each phase.
+            } else if (std::chrono::steady_clock::now() - last_printed > std::chrono::seconds(5)) {
+                // In a log, one line every 5 seconds at most, and the last line of each phase.
                 pending.clear();
                 std::cout << text << "\n" << std::flush;
                 last_printed = std::chrono::steady_clock::now();
@@ -264,6 +324,9 @@ int run_run(const RunOptions& options) {
                                   {"value", c.value ? nlohmann::json(*c.value) : nlohmann::json()}, {"ok", c.ok}});
         std::cout << nlohmann::json{{"milestone", m.name},         {"passed", outcome.passed},
                                     {"recorded", counts},          {"student_modules", outcome.student_modules},
+                                    {"quick", options.quick},      {"dataset", m.dataset_of(options.dataset)},
+                                    {"saved_files", outcome.saved_files},
+                                    {"estimate_seconds", outcome.estimate_seconds ? nlohmann::json(*outcome.estimate_seconds) : nlohmann::json()},
                                     {"metrics", outcome.metrics},  {"conditions", conditions},
                                     {"failure", outcome.failure},  {"build_seconds", outcome.build_seconds},
                                     {"run_seconds", outcome.run_seconds}}
@@ -278,6 +341,7 @@ int run_run(const RunOptions& options) {
                   : outcome.student_modules.empty() ? "the reference engine (no module passed yet)"
                                                     : "yours for " + join(outcome.student_modules) + "; the reference for the rest")
               << "\n";
+    if (!outcome.saved_files.empty()) std::cout << "  saved: " << join(outcome.saved_files) << " (open the .svg in a browser)\n";
     if (!outcome.failure.empty()) {
         std::cout << "  " << paint("the program " + outcome.failure, Color::red) << "\n";
         if (console().verbosity > 0 && !outcome.output.empty()) std::cout << outcome.output << "\n";
@@ -297,6 +361,8 @@ int run_run(const RunOptions& options) {
         std::cout << (outcome.passed ? " - recorded in your progress." : " - recorded; try again after fixing your modules.");
     } else if (options.reference) {
         std::cout << " - a reference run is not recorded.";
+    } else if (options.quick) {
+        std::cout << " - a quick run is not recorded; run it without --quick to count.";
     } else if (workspace) {
         std::cout << " - a forced run of a locked milestone is not recorded.";
     }
@@ -321,6 +387,8 @@ void setup_milestone(CLI::App& app, CommandRunner& run) {
     start->add_option("milestone", options->name, "Milestone name (see `tito milestone list`)")->required();
     start->add_flag("--force", options->force, "Run a locked milestone anyway (the result does not count)");
     start->add_flag("--reference", options->reference, "Use the reference engine alone, to compare (not recorded)");
+    start->add_flag("--quick", options->quick, "A small part of the data, for a first check in seconds (not recorded)");
+    start->add_option("--dataset", options->dataset, "Train on another data set the milestone supports (lenet: fashion-mnist)");
     start->callback([&run, options] { run = [options] { return run_run(*options); }; });
 
     // The short form students are told about: `tito milestone xor` = `tito milestone run xor`. A
@@ -329,6 +397,8 @@ void setup_milestone(CLI::App& app, CommandRunner& run) {
     milestone->add_option("milestone", short_form->name, "Short for `tito milestone run <milestone>`");
     milestone->add_flag("--force", short_form->force, "With a milestone: as for `run`");
     milestone->add_flag("--reference", short_form->reference, "With a milestone: as for `run`");
+    milestone->add_flag("--quick", short_form->quick, "With a milestone: as for `run`");
+    milestone->add_option("--dataset", short_form->dataset, "With a milestone: as for `run`");
     milestone->callback([&run, milestone, short_form] {
         const std::vector<CLI::App*> chosen = milestone->get_subcommands();
         if (chosen.empty()) {

@@ -130,12 +130,16 @@ int run_start(const StartOptions& options) {
     if (created && console().verbosity >= 0)
         std::cout << "Made " << root->string() << " a tito workspace (.tito/ and a git repository).\n";
 
-    std::vector<std::string> missing = workspace.missing_requirements(course, m);
+    // Everything the module builds on, directly or not, that is not passed yet: the student should
+    // know what they skip, and what tito does about it.
+    std::vector<std::string> missing = workspace.missing_prerequisites(course, m);
     if (!missing.empty() && !options.force) {
         std::string names;
         for (const std::string& name : missing) names += (names.empty() ? "" : ", ") + name;
-        warn(m.dir_name() + " builds on " + names + ", which " + (missing.size() > 1 ? "are" : "is") +
-             " not passed yet; starting anyway (--force hides this warning)");
+        warn(m.dir_name() + " builds on " + names + ", " + (missing.size() > 1 ? "which are" : "which is") +
+             " not passed yet. Starting anyway: `tito test " + m.id + "` grades your " + m.dir_name() +
+             " with the reference code for every other module, and milestones use your code only for passed modules "
+             "(--force hides this warning)");
     }
 
     const fs::path folder = workspace.module_dir(m);
