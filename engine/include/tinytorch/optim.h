@@ -55,7 +55,8 @@ struct OptimizerState {
 class Optimizer {
 public:
     // The parameters are the same tensors as the model's (handles, not copies): step() changes the
-    // model. Every one must be a defined leaf that requires grad, else tt::Error naming its index.
+    // model. Every one must be a defined leaf that requires grad, else tt::Error naming its index;
+    // lr must be >= 0.
     Optimizer(std::vector<Tensor> parameters, float lr);
     virtual ~Optimizer() = default;
 
@@ -65,8 +66,11 @@ public:
     // (08) Sets the .grad of every parameter to undefined (as Module::zero_grad).
     void zero_grad();
 
-    // (08) The state to save, and back. load_state() checks that every tensor has the shape of
-    // the parameter it belongs to and names the first one that does not.
+    // (08) The state to save, and back. state() returns copies (a later step() does not change
+    // them). load_state() checks that every tensor has the shape of the parameter it belongs to
+    // and names the first one that does not; an entry this optimizer does not know (another
+    // optimizer's, a parameter index out of range) is an error too. A parameter with no entries
+    // starts afresh (no momentum, step 0).
     virtual OptimizerState state() const = 0;
     virtual void load_state(const OptimizerState& state) = 0;
     virtual std::string name() const = 0;
@@ -84,6 +88,7 @@ struct SGDOptions {
     float dampening = 0.0f;
     float weight_decay = 0.0f;
     bool nesterov = false;  // needs momentum > 0 and dampening == 0 (checked, as PyTorch)
+    // Also checked, as PyTorch: lr, momentum and weight_decay >= 0.
 };
 
 class SGD : public Optimizer {
@@ -105,6 +110,7 @@ struct AdamOptions {
     float beta2 = 0.999f;
     float eps = 1e-8f;
     float weight_decay = 0.0f;  // L2 (added to the gradient); AdamW decouples it
+    // Checked, as PyTorch: lr, eps and weight_decay >= 0, 0 <= beta1, beta2 < 1.
 };
 
 class Adam : public Optimizer {
@@ -134,19 +140,23 @@ public:
 // Scales every gradient by max_norm / (total_norm + 1e-6) when the total norm is larger than
 // max_norm, where total_norm is the 2-norm of all the gradients together, as one long vector
 // (PyTorch's clip_grad_norm_). Parameters without a gradient are ignored. Returns total_norm
-// (before clipping): worth logging - a spike says a step went wrong.
+// (before clipping): worth logging - a spike says a step went wrong. max_norm must be >= 0.
 float clip_grad_norm_(const std::vector<Tensor>& parameters, float max_norm);
 
 // ---------------------------------------------------------------------------------------------
 // Learning-rate schedules. A schedule sets optimizer.lr = lr_at(step) where the step counts the
 // calls of step() (0 at construction). base_lr is the optimizer's lr when the schedule was made.
 // Call schedule.step() after optimizer.step(), once per batch or once per epoch - its unit is
-// whatever you count.
+// whatever you count. Each constructor checks its settings (step_size > 0; t_max > 0;
+// warmup_steps >= 0 with 0 < start_factor <= 1; total_steps > warmup_steps) and throws tt::Error
+// naming the schedule.
 // ---------------------------------------------------------------------------------------------
 
 class LRScheduler {
 public:
-    // Sets optimizer.lr = lr_at(0).
+    // [given] Remembers the optimizer and base_lr = optimizer.lr. (It cannot set the first lr
+    // itself: lr_at is not callable before the derived schedule exists; each derived constructor
+    // calls start() instead.)
     explicit LRScheduler(Optimizer& optimizer);
     virtual ~LRScheduler() = default;
     // [given] Advances one step and sets the optimizer's lr.
