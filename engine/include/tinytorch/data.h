@@ -259,8 +259,8 @@ enum class Split { train, test };
 
 // MNIST or Fashion-MNIST (same layout) from `folder`, holding the four idx files under their
 // official names, gzipped or not: train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz),
-// t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz). Images (1, 28, 28); the image and
-// label counts must agree.
+// t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz). Images (1, rows, cols) as the idx
+// header says: (1, 28, 28) for both; the image and label counts must agree.
 std::shared_ptr<ImageDataset> load_mnist(const std::string& folder, Split split,
                                          std::vector<std::shared_ptr<Transform>> transforms = {});
 
