@@ -167,7 +167,7 @@ struct TrainerOptions {
     // Where the best model so far (lowest validation loss; the last epoch without validation) is
     // saved, with the optimizer's state; "" for none. fit() restores the best weights at the end
     // when restore_best and a checkpoint was written.
-    std::string checkpoint_path;
+    std::string checkpoint_path = "";
     bool restore_best = true;
     float clip_grad_norm = 0.0f;  // > 0: clip_grad_norm_ before every step
     bool progress = true;         // draw a ProgressBar on stderr (in place when it is a terminal)
