@@ -27,6 +27,8 @@ public:
     void progress(const nlohmann::json& fields) { send({{"progress", fields}}); }
     void log(const std::string& text) { send({{"log", text}}); }
     void metrics(const nlohmann::json& values) { send({{"metrics", values}}); }
+    // How long the whole run will take, in seconds, measured on its first steps.
+    void estimate(double seconds) { send({{"estimate", {{"seconds", seconds}}}}); }
     void error(const std::string& text) { send({{"error", text}}); }
 
 private:
@@ -51,6 +53,28 @@ inline int run(const std::function<void(Reporter&)>& body) {
         reporter.error(e.what());
         return 1;
     }
+}
+
+// What tito passes on the command line: --quick (a small subset for tests: seconds, never recorded
+// as a pass) and --dataset NAME (a variant of the milestone's data, e.g. fashion-mnist for lenet).
+struct Options {
+    bool quick = false;
+    std::string dataset;
+};
+
+inline Options parse_options(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--quick") {
+            options.quick = true;
+        } else if (arg == "--dataset" && i + 1 < argc) {
+            options.dataset = argv[++i];
+        } else {
+            throw tt::Error("unknown argument '" + arg + "' (the milestone programs take --quick and --dataset NAME)");
+        }
+    }
+    return options;
 }
 
 }  // namespace milestone

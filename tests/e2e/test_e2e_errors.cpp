@@ -100,7 +100,7 @@ TEST_CASE("errors: unknown commands and options name the word and list the choic
 
     Run word = tito({"frobnicate"}, ws.path);
     check_one_line_error(word, "unknown command 'frobnicate'");
-    CHECK_THAT(word.err, Catch::Contains("module, test, milestone, status, doctor, workspace, completion, help"));
+    CHECK_THAT(word.err, Catch::Contains("module, test, milestone, data, status, doctor, workspace, completion, help"));
     Run typo = tito({"modul", "list"}, ws.path);
     check_one_line_error(typo, "unknown command 'modul'");
     CHECK_THAT(typo.err, Catch::Contains("did you mean 'module'?"));
@@ -122,11 +122,11 @@ TEST_CASE("errors: unknown commands and options name the word and list the choic
 
 TEST_CASE("errors: milestones still to come, and the short form `tito milestone <name>`", "[errors]") {
     TempDir ws("milestone-errors");
-    // lenet comes with module 09: not "unknown milestone", in either form.
-    for (const std::vector<std::string>& args : {std::vector<std::string>{"milestone", "run", "lenet"}, {"milestone", "lenet"}}) {
+    // gpt comes with module 14: not "unknown milestone", in either form.
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"milestone", "run", "gpt"}, {"milestone", "gpt"}}) {
         Run coming = tito(args, ws.path);
-        check_one_line_error(coming, "milestone lenet (1998) comes with module 09_spatial");
-        CHECK_THAT(coming.err, !Catch::Contains("unknown milestone") && Catch::Contains("perceptron, xor"));
+        check_one_line_error(coming, "milestone gpt (2018) comes with module 14_transformers");
+        CHECK_THAT(coming.err, !Catch::Contains("unknown milestone") && Catch::Contains("perceptron, xor, mlp, lenet, alexnet"));
     }
     Run gpt = tito({"milestone", "gpt", "--reference"}, ws.path);
     check_one_line_error(gpt, "comes with module 14_transformers");
@@ -234,10 +234,15 @@ TEST_CASE("errors: unknown module names", "[errors]") {
     check_one_line_error(typo, "unknown module 'tensr'");
     CHECK_THAT(typo.err, Catch::Contains("did you mean '02_tensor'"));
     CHECK_FALSE(fs::exists(ws.path / ".tito"));  // nothing was created for a bad request
-    check_one_line_error(tito({"module", "start", "07"}, ws.path), "has no content yet");
+    check_one_line_error(tito({"module", "start", "15"}, ws.path), "has no content yet");
     // Every way of naming a module reaches the same one.
-    for (const char* spec : {"9", "09", "spatial", "09_spatial"})
-        check_one_line_error(tito({"module", "start", spec}, ws.path), "module 09_spatial has no content yet");
+    for (const char* spec : {"11", "tokenization", "11_tokenization"})
+        check_one_line_error(tito({"module", "start", spec}, ws.path), "module 11_tokenization has no content yet");
+    CHECK_FALSE(fs::exists(ws.path / ".tito"));
+    // A single digit names a module too.
+    Run nine = tito({"module", "start", "9", "--force"}, ws.path);
+    CHECK(nine.exit_code == 0);
+    CHECK_THAT(nine.out, Catch::Contains("Started 09_spatial"));
 }
 
 TEST_CASE("errors: outside a workspace", "[errors]") {

@@ -111,7 +111,11 @@ void im2col(const float* image, const Conv2dGeometry& g, float* columns) {
                     }
                     const float* src = plane + (y * s + i - p) * W;  // image row y*s + i - p
                     std::fill(dst, dst + xs.begin, 0.0f);
-                    for (int64_t x = xs.begin; x < xs.end; ++x) dst[x] = src[x * s + j - p];
+                    if (s == 1) {  // consecutive pixels: a straight copy the compiler turns into vector moves
+                        for (int64_t x = xs.begin; x < xs.end; ++x) dst[x] = src[x + j - p];
+                    } else {
+                        for (int64_t x = xs.begin; x < xs.end; ++x) dst[x] = src[x * s + j - p];
+                    }
                     std::fill(dst + xs.end, dst + out_w, 0.0f);
                 }
             }
@@ -139,7 +143,11 @@ void col2im(const float* columns, const Conv2dGeometry& g, float* image) {
                 for (int64_t y = ys.begin; y < ys.end; ++y) {
                     const float* src = row + y * out_w;
                     float* dst = plane + (y * s + i - p) * W;
-                    for (int64_t x = xs.begin; x < xs.end; ++x) dst[x * s + j - p] += src[x];
+                    if (s == 1) {  // consecutive pixels: a plain vectorisable loop
+                        for (int64_t x = xs.begin; x < xs.end; ++x) dst[x + j - p] += src[x];
+                    } else {
+                        for (int64_t x = xs.begin; x < xs.end; ++x) dst[x * s + j - p] += src[x];
+                    }
                 }
             }
         }
