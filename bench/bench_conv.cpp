@@ -1,6 +1,6 @@
 // bench_conv - Conv2d forward + backward on a CIFAR-sized batch, the engine beside PyTorch.
 //
-//     build/bin/bench_conv [--threads T] [--repeats R]
+//     build/bin/bench_conv [--threads T] [--repeats R] [--only naive|openblas]
 //
 // x: (64, 3, 32, 32) -> Conv2d(3, 32, 3, padding 1) -> (64, 32, 32, 32); backward for x, weight and
 // bias from a fixed upstream gradient. 2 * 64 * 32 * 27 * 1024 = 113 MFLOP forward, twice that
@@ -17,9 +17,11 @@
 int main(int argc, char** argv) {
     bench::ensure_openblas_kernels(argv);
     int threads = 2, repeats = 9;
+    std::string only;  // one engine backend, no PyTorch (for profiling)
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
         if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
     }
     tt::Generator gen(7);
     const tt::Tensor x = tt::randn({64, 3, 32, 32}, &gen).requires_grad_();
@@ -37,7 +39,7 @@ int main(int argc, char** argv) {
     std::printf("Conv2d(3, 32, 3, padding 1) on (64, 3, 32, 32): forward, and forward + backward (median of %d)\n\n", repeats);
     std::printf("%-30s %12s %16s %14s %10s\n", "", "forward ms", "fwd+bwd ms", "engine/PyTorch", "GFLOP/s");
     double torch_forward = 0.0, torch_step = 0.0;
-    const std::string out = bench::run_pytorch(bench::pytorch_script("conv.py"), std::to_string(threads) + " " + std::to_string(repeats));
+    const std::string out = !only.empty() ? "" : bench::run_pytorch(bench::pytorch_script("conv.py"), std::to_string(threads) + " " + std::to_string(repeats));
     if (!out.empty()) {
         const nlohmann::json j = nlohmann::json::parse(out);
         torch_forward = j.at("forward").get<double>();
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
     }
     const double flops = 3.0 * 2.0 * 64 * 32 * 27 * 1024;  // forward + two backward products
     for (const std::string backend : {"naive", "openblas"}) {
+        if (!only.empty() && only != backend) continue;
         bench::use_backend(backend, threads);
         const double f = bench::median_seconds(forward_only, repeats);
         const double s = bench::median_seconds(step, repeats);

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "milestone.h"
@@ -126,13 +127,18 @@ inline double epochs_differ(std::shared_ptr<const tt::data::Dataset> dataset, in
 // missing, has the wrong sign, or comes from one image of the batch. Accuracy alone misses some of these: a LeNet whose conv
 // filters never learn still reads 97% of the digits with its trained Linear layers.
 // The caller chooses the mode (eval: no dropout, so every loss is the same function of p).
-inline double gradient_error(tt::Module& model, const tt::Tensor& inputs, const tt::Tensor& targets) {
+struct GradientError {
+    double worst = 0.0;
+    std::string parameter;  // where it is worst: "3.weight (16, 6, 5, 5)"
+};
+
+inline GradientError gradient_error(tt::Module& model, const tt::Tensor& inputs, const tt::Tensor& targets) {
     model.zero_grad();
     tt::cross_entropy(model.forward(inputs), targets).backward();
     tt::Generator gen(1234);
-    double worst = 0.0;
+    GradientError result;
     tt::NoGradGuard no_grad;
-    for (tt::Tensor& p : model.parameters()) {
+    for (auto& [name, p] : model.named_parameters()) {
         if (p.numel() == 0) continue;
         tt::Tensor values = p.contiguous();  // p itself for every parameter the layers make
         if (!values.is_same(p)) continue;
@@ -167,13 +173,13 @@ inline double gradient_error(tt::Module& model, const tt::Tensor& inputs, const 
         const double numeric = (loss_at(1.0f) - loss_at(-1.0f)) / 2.0;
         std::copy(saved.begin(), saved.end(), w);
         p.bump_version();
-        if (std::isnan(analytic) || std::isnan(numeric)) return 1e30;
         // Below 1e-5 both are rounding noise: this parameter does not move this loss.
         const double size = std::max(std::fabs(analytic), std::fabs(numeric));
-        if (size > 1e-5) worst = std::max(worst, std::fabs(analytic - numeric) / size);
+        const double error = std::isnan(analytic) || std::isnan(numeric) ? 1e30 : size > 1e-5 ? std::fabs(analytic - numeric) / size : 0.0;
+        if (error > result.worst) result = {error, name + " " + tt::shape_str(p.shape())};
     }
     model.zero_grad();
-    return worst;
+    return result;
 }
 
 // gradient_error on the first 64 training examples, in eval mode (no dropout; BatchNorm uses its
@@ -183,13 +189,14 @@ inline double check_gradients(Reporter& report, tt::Module& model, const tt::dat
     for (size_t i = 0; i < first.size(); ++i) first[i] = static_cast<int64_t>(i);
     const tt::data::Batch batch = train.get_batch(first);
     model.eval();
-    const double error = gradient_error(model, batch.inputs, batch.targets);
+    const GradientError error = gradient_error(model, batch.inputs, batch.targets);
     model.train();
-    char line[160];
-    std::snprintf(line, sizeof line, "gradient check on %zu training images: largest relative error %.1e (backward vs finite differences)",
-                  first.size(), error);
+    char line[256];
+    std::snprintf(line, sizeof line, "gradient check on %zu training images: largest relative error %.1e, at %s (backward vs finite differences)%s",
+                  first.size(), error.worst, error.parameter.c_str(),
+                  error.worst > 0.1 ? " - a backward is wrong: `tito test` the module of that layer" : "");
     report.log(line);
-    return error;
+    return error.worst;
 }
 
 }  // namespace milestone

@@ -51,11 +51,19 @@ namespace tt {
 
 namespace {
 
-// [given] out (cols, rows) = a (rows, cols) transposed; both row-major. A plain copy: it costs
-// rows * cols loads and stores, next to the rows * cols * F multiply-adds of the product it feeds.
+// [given] out (cols, rows) = a (rows, cols) transposed; both row-major. A copy: it costs rows * cols
+// loads and stores, next to the rows * cols * F multiply-adds of the product it feeds - if it is
+// done in tiles. The plain double loop stores to `out` with a stride of `rows` floats, a new cache
+// line for every float; a 16 x 16 tile reads 16 short runs of `a` and writes 16 short runs of `out`,
+// all of it inside the L1 cache (2 KB), which makes the copy several times faster.
 [[maybe_unused]] void transpose_into(const float* a, int64_t rows, int64_t cols, float* out) {
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = a[r * cols + c];
+    constexpr int64_t tile = 16;
+    for (int64_t r0 = 0; r0 < rows; r0 += tile)
+        for (int64_t c0 = 0; c0 < cols; c0 += tile) {
+            const int64_t r1 = std::min(r0 + tile, rows), c1 = std::min(c0 + tile, cols);
+            for (int64_t c = c0; c < c1; ++c)
+                for (int64_t r = r0; r < r1; ++r) out[c * rows + r] = a[r * cols + c];
+        }
 }
 
 //! BEGIN SOLUTION
