@@ -99,15 +99,7 @@ int main(int argc, char** argv) {
         const tt::History history = trainer.fit(train_loader, &test_loader);
         history.save("history.json", "curves.svg", "alexnet (2012): conv-BatchNorm-ReLU on CIFAR-10");
 
-        const tt::EpochRecord& last = history.epochs.back();
-        report.metrics({{"test_accuracy", last.val_accuracy},
-                        {"train_accuracy", last.train_accuracy},
-                        {"test_loss", last.val_loss},
-                        {"eval_batch_dependence", batch_dependence(*model, *test)},
-                        {"epochs_differ", milestone::epochs_differ(train, batch_size)},
-                        {"gradient_error", gradient_error},
-                        {"seconds", progress.elapsed()},
-                        {"images_per_second", last.examples_per_second},
-                        {"peak_memory_mb", static_cast<double>(tt::peak_memory_bytes()) / 1e6}});
+        milestone::report_metrics(report, history, progress, train, batch_size, gradient_error,
+                                  {{"eval_batch_dependence", batch_dependence(*model, *test)}});
     });
 }

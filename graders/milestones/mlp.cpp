@@ -52,14 +52,6 @@ int main(int argc, char** argv) {
         const tt::History history = trainer.fit(train_loader, &test_loader);
         history.save("history.json", "curves.svg", "mlp (1986): MNIST, 784-256-128-10, SGD with momentum");
 
-        const tt::EpochRecord& last = history.epochs.back();
-        report.metrics({{"test_accuracy", last.val_accuracy},
-                        {"train_accuracy", last.train_accuracy},
-                        {"test_loss", last.val_loss},
-                        {"epochs_differ", milestone::epochs_differ(train, batch_size)},
-                        {"gradient_error", gradient_error},
-                        {"seconds", progress.elapsed()},
-                        {"images_per_second", last.examples_per_second},
-                        {"peak_memory_mb", static_cast<double>(tt::peak_memory_bytes()) / 1e6}});
+        milestone::report_metrics(report, history, progress, train, batch_size, gradient_error);
     });
 }

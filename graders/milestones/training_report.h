@@ -122,10 +122,10 @@ inline double epochs_differ(std::shared_ptr<const tt::data::Dataset> dataset, in
 // (entries +-1), by central differences:
 //     analytic = h * sum_j grad_j * v_j        numeric = (loss(p + h v) - loss(p - h v)) / 2
 // with a step h that changes the loss by about 1e-4 (see below). Returns the largest relative
-// difference |analytic - numeric| / max(|analytic|, |numeric|) over the tensors: 0.1-3% for
-// correct code (float32 rounding, ReLU and max-pool kinks), near 1 or more for a gradient that is
-// missing, has the wrong sign, or comes from one image of the batch. Accuracy alone misses some of these: a LeNet whose conv
-// filters never learn still reads 97% of the digits with its trained Linear layers.
+// difference |analytic - numeric| / max(|analytic|, |numeric|) over the tensors: 0.1-6% for
+// correct code (float32 rounding, ReLU and max-pool kinks), 0.7 to 2 for a gradient that is
+// missing, has the wrong sign, or comes from one image of the batch. Accuracy alone misses some of
+// these: a LeNet whose conv filters never learn still reads 97% of the digits with its Linear layers.
 // The caller chooses the mode (eval: no dropout, so every loss is the same function of p).
 struct GradientError {
     double worst = 0.0;
@@ -184,6 +184,11 @@ inline GradientError gradient_error(tt::Module& model, const tt::Tensor& inputs,
 
 // gradient_error on the first 64 training examples, in eval mode (no dropout; BatchNorm uses its
 // running statistics), reported as a log line; the model is left in training mode.
+// The largest gradient_error a correct engine shows on these milestones is about 0.06 (a conv
+// bias whose few values sit next to max-pool and ReLU kinks); the bugs it is there for give 0.7 to
+// 2. The pass condition in configs/milestones.json uses the same bound.
+constexpr double kGradientTolerance = 0.25;
+
 inline double check_gradients(Reporter& report, tt::Module& model, const tt::data::Dataset& train) {
     std::vector<int64_t> first(static_cast<size_t>(std::min<int64_t>(64, train.size())));
     for (size_t i = 0; i < first.size(); ++i) first[i] = static_cast<int64_t>(i);
@@ -194,9 +199,26 @@ inline double check_gradients(Reporter& report, tt::Module& model, const tt::dat
     char line[256];
     std::snprintf(line, sizeof line, "gradient check on %zu training images: largest relative error %.1e, at %s (backward vs finite differences)%s",
                   first.size(), error.worst, error.parameter.c_str(),
-                  error.worst > 0.1 ? " - a backward is wrong: `tito test` the module of that layer" : "");
+                  error.worst > kGradientTolerance ? " - a backward is wrong: `tito test` the module of that layer" : "");
     report.log(line);
     return error.worst;
+}
+
+// The metrics every training milestone reports at the end (tito checks its pass conditions on
+// them), plus `extra` ones of its own.
+inline void report_metrics(Reporter& report, const tt::History& history, const TrainingReport& progress,
+                           std::shared_ptr<const tt::data::Dataset> train, int64_t batch_size, double gradient_error,
+                           nlohmann::json extra = nlohmann::json::object()) {
+    const tt::EpochRecord& last = history.epochs.back();
+    extra.update({{"test_accuracy", last.val_accuracy},
+                  {"train_accuracy", last.train_accuracy},
+                  {"test_loss", last.val_loss},
+                  {"epochs_differ", epochs_differ(std::move(train), batch_size)},
+                  {"gradient_error", gradient_error},
+                  {"seconds", progress.elapsed()},
+                  {"images_per_second", last.examples_per_second},
+                  {"peak_memory_mb", static_cast<double>(tt::peak_memory_bytes()) / 1e6}});
+    report.metrics(extra);
 }
 
 }  // namespace milestone
