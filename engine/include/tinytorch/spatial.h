@@ -100,11 +100,15 @@ Tensor batch_norm(const Tensor& input, Tensor running_mean, Tensor running_var, 
 
 // out = conv2d(x, w, b)     dx, dw, db as in the comment at the top (inputs: x, w, b)
 struct Conv2dBackward : Node {
-    Conv2dBackward(int64_t stride, int64_t padding) : stride(stride), padding(padding) {}
+    Conv2dBackward(int64_t stride, int64_t padding, Tensor saved_columns = Tensor())
+        : stride(stride), padding(padding), saved_columns(std::move(saved_columns)) {}
     const char* name() const override { return "Conv2dBackward"; }
     static constexpr SavedInputs saved_inputs = SavedInputs::others;  // dw needs x, dx needs w
     void backward(const Tensor& grad_out) override;
     int64_t stride, padding;
+    // (N, C*k*k, H'*W'): every image's im2col columns, kept by the forward for d weight; undefined
+    // when the forward kept none (the backward then makes them again from x).
+    Tensor saved_columns;
 };
 
 // out = max_pool2d(x)       dx[argmax of each window] += g (the first maximum of the window)

@@ -24,7 +24,8 @@
 //     product: 2 * F * R * P = 2.4 MFLOP, F = 32 times more arithmetic than floats copied
 // One image at a time keeps those 147 KB in the L2 cache while gemm walks them 32 times; the whole
 // batch of 64 at once would be 9.4 MB, which falls out of cache and turns the product into a
-// memory-bound stream. The buffers are allocated once per call and reused for every image.
+// memory-bound stream (the columns kept for the backward are written once per image, one image at
+// a time, and read again only by the backward).
 //
 // Backward, for image n with g_n = d(loss)/d(out_n), (F, P):
 //     d weight  += g_n @ columns_n^T    (F, P) @ (P, R) -> (F, R)    summed over the batch
@@ -32,9 +33,12 @@
 //                                                                   back onto its k x k window
 //     d bias    += g_n summed over P                                 (and over the batch)
 // Each costs as much as the forward product, so a training step is about 3 forward passes of
-// arithmetic. The columns are computed again from the input rather than kept from the forward:
-// keeping them would cost R / C = k*k times the memory of the input (9x for a 3x3 conv, 25x for
-// 5x5) for every conv layer of the network, to save one cheap copy.
+// arithmetic. d weight needs every image's columns again. The forward keeps them (all N images,
+// N * R * P floats, when the weight will need its gradient), as PyTorch's unfold-based CPU
+// convolution kept its `finput`: the copy is not cheap next to products this small (LeNet's first
+// conv does 25 multiply-adds per float im2col writes), and making them twice cost LeNet's training
+// about a tenth of its time. The price is memory: R / C = k*k times the layer's input (9x for 3x3,
+// 25x for 5x5) until the backward has run - 5 MB for LeNet's first conv on a batch of 64.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -170,11 +174,13 @@ void col2im(const float* columns, const Conv2dGeometry& g, float* image) {
 // input (N, C, H, W), weight (F, C, k, k), bias (F,) or undefined -> (N, F, H', W')
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding) {
     Tensor out;
+    Tensor saved_columns;  // (N, R, P) for the backward, or undefined
     //! BEGIN SOLUTION
     //! HINT: check everything first (spatial.h lists the errors); each message names conv2d, the shapes (shape_str) and what to do instead.
     //! HINT: Conv2dGeometry{C, H, W, k, stride, padding} gives H' and W'. A kernel larger than the padded input leaves no valid window: an error, not an output of size 0.
     //! HINT: x = input.detach().contiguous() and w = weight.detach().contiguous(): image n then starts at x.data() + n * C * H * W, and w.data() is the (F, C*k*k) matrix.
     //! HINT: one buffer for the columns (C*k*k * H'*W' floats), reused for every image: im2col, then kernels::gemm(F, H'*W', C*k*k, w, columns, out_n), then add bias[f] to row f of out_n.
+    //! HINT: when the backward will need d weight (is_grad_enabled() && weight.requires_grad()), write image n's columns into slice n of saved_columns = empty({N, R, P}) instead of the buffer: the backward reads them from there.
     TT_CHECK(input.dim() == 4, "conv2d: input of shape ", shape_str(input.shape()), " has ", input.dim(),
              " dimensions; expected (N, C, H, W) (one image (C, H, W) goes in as input.unsqueeze(0))");
     TT_CHECK(weight.dim() == 4, "conv2d: weight of shape ", shape_str(weight.shape()),
@@ -201,11 +207,14 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, int
     const Tensor w = weight.detach().contiguous();  // (F, C, k, k) = the (F, R) matrix
     const Tensor b = bias.defined() ? bias.detach().contiguous() : Tensor();
     out = empty({N, F, out_h, out_w});
-    std::vector<float> columns(static_cast<size_t>(R * P));  // one image's columns, reused
+    const bool keep = is_grad_enabled() && weight.requires_grad();  // d weight will need the columns
+    if (keep) saved_columns = empty({N, R, P});
+    std::vector<float> buffer(keep ? 0 : static_cast<size_t>(R * P));  // one image's columns, reused
     for (int64_t n = 0; n < N; ++n) {
-        im2col(x.data() + n * C * H * W, geometry, columns.data());
+        float* columns = keep ? saved_columns.data() + n * R * P : buffer.data();  // (R, P)
+        im2col(x.data() + n * C * H * W, geometry, columns);
         float* out_n = out.data() + n * F * P;                                // (F, P)
-        kernels::gemm(F, P, R, w.data(), columns.data(), out_n);              // (F, R) @ (R, P)
+        kernels::gemm(F, P, R, w.data(), columns, out_n);                     // (F, R) @ (R, P)
         if (b.defined()) {
             for (int64_t f = 0; f < F; ++f) {
                 const float value = b.data()[f];
@@ -215,7 +224,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, int
         }
     }
     //! END SOLUTION
-    return record<Conv2dBackward>(out, {input, weight, bias}, stride, padding);
+    return record<Conv2dBackward>(out, {input, weight, bias}, stride, padding, saved_columns);
 }
 
 // g: (N, F, H', W') -> dx (N, C, H, W), dw (F, C, k, k), db (F,), each only when that input
@@ -224,7 +233,7 @@ void Conv2dBackward::backward(const Tensor& grad_out) {
     //! BEGIN SOLUTION
     //! HINT: rebuild the geometry from inputs[0] and inputs[1] and this node's stride and padding; make x, w and grad_out contiguous.
     //! HINT: d bias[f] = the sum of g[n, f, :, :] over n and every position.
-    //! HINT: for each image: columns = im2col(x_n); d weight += g_n (F, P) @ columns^T (P, R). gemm overwrites its output, so compute each image's product into a buffer and add it. transpose_into makes columns^T.
+    //! HINT: for each image: columns = slice n of saved_columns, or im2col(x_n) when the forward kept none; d weight += g_n (F, P) @ columns^T (P, R). gemm overwrites its output, so compute each image's product into a buffer and add it. transpose_into makes columns^T.
     //! HINT: for each image: d columns = w^T (R, F) @ g_n (F, P), then col2im(d columns, geometry, dx_n) adds it into dx (start from zeros). Transpose w once, outside the loop.
     //! HINT: hand the results over with accumulate_grad(input, dx), accumulate_grad(weight, dw), accumulate_grad(bias, db); skip the work for inputs that do not require grad.
     const Tensor& input = inputs[0];
@@ -263,8 +272,13 @@ void Conv2dBackward::backward(const Tensor& grad_out) {
     for (int64_t n = 0; n < N; ++n) {
         const float* g_n = g.data() + n * F * P;  // (F, P)
         if (need_dw) {
-            im2col(x.data() + n * C * H * W, geometry, columns.data());
-            transpose_into(columns.data(), R, P, columns_t.data());
+            const float* columns_n = columns.data();  // (R, P)
+            if (saved_columns.defined()) {
+                columns_n = saved_columns.data() + n * R * P;  // kept by the forward
+            } else {
+                im2col(x.data() + n * C * H * W, geometry, columns.data());
+            }
+            transpose_into(columns_n, R, P, columns_t.data());
             kernels::gemm(F, R, P, g_n, columns_t.data(), product.data());  // (F, P) @ (P, R)
             float* d = dw.data();
             for (int64_t e = 0; e < F * R; ++e) d[e] += product[e];  // summed over the batch
