@@ -70,6 +70,19 @@ constexpr uint32_t kSha256Rounds[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+// The padding both hashes end with: 0x80, zeros up to 56 bytes mod 64, then the message length in
+// bits as 8 bytes - little-endian for MD5, big-endian for SHA-256. `update` feeds bytes in.
+template <typename Update>
+void pad_message(uint64_t length, bool big_endian, Update update) {
+    const uint64_t bits = length * 8;
+    const uint8_t pad[72] = {0x80};
+    const size_t used = static_cast<size_t>(length % 64);
+    update(pad, used < 56 ? 56 - used : 120 - used);
+    uint8_t tail[8];
+    for (int i = 0; i < 8; ++i) tail[i] = static_cast<uint8_t>(bits >> (big_endian ? 56 - 8 * i : 8 * i));
+    update(tail, 8);
+}
+
 }  // namespace
 
 Md5::Md5() : state_{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476} {}
@@ -112,14 +125,7 @@ void Md5::update(const void* data, size_t size) {
 }
 
 std::string Md5::hex() {
-    const uint64_t bits = length_ * 8;
-    uint8_t pad[72] = {0x80};
-    const size_t used = static_cast<size_t>(length_ % 64);
-    const size_t pad_size = used < 56 ? 56 - used : 120 - used;
-    update(pad, pad_size);
-    uint8_t tail[8];
-    for (int i = 0; i < 8; ++i) tail[i] = static_cast<uint8_t>(bits >> (8 * i));  // little-endian
-    update(tail, 8);
+    pad_message(length_, false, [this](const uint8_t* bytes, size_t size) { update(bytes, size); });
     uint8_t digest[16];
     for (int i = 0; i < 4; ++i)
         for (int j = 0; j < 4; ++j) digest[4 * i + j] = static_cast<uint8_t>(state_[i] >> (8 * j));
@@ -170,14 +176,7 @@ void Sha256::update(const void* data, size_t size) {
 }
 
 std::string Sha256::hex() {
-    const uint64_t bits = length_ * 8;
-    uint8_t pad[72] = {0x80};
-    const size_t used = static_cast<size_t>(length_ % 64);
-    const size_t pad_size = used < 56 ? 56 - used : 120 - used;
-    update(pad, pad_size);
-    uint8_t tail[8];
-    for (int i = 0; i < 8; ++i) tail[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));  // big-endian
-    update(tail, 8);
+    pad_message(length_, true, [this](const uint8_t* bytes, size_t size) { update(bytes, size); });
     uint8_t digest[32];
     for (int i = 0; i < 8; ++i)
         for (int j = 0; j < 4; ++j) digest[4 * i + j] = static_cast<uint8_t>(state_[i] >> (24 - 8 * j));
