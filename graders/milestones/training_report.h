@@ -175,19 +175,21 @@ inline GradientError gradient_error(tt::Module& model, const tt::Tensor& inputs,
         p.bump_version();
         // Below 1e-5 both are rounding noise: this parameter does not move this loss.
         const double size = std::max(std::fabs(analytic), std::fabs(numeric));
-        const double error = std::isnan(analytic) || std::isnan(numeric) ? 1e30 : size > 1e-5 ? std::fabs(analytic - numeric) / size : 0.0;
+        double error = size > 1e-5 ? std::fabs(analytic - numeric) / size : 0.0;
+        if (std::isnan(analytic) || std::isnan(numeric)) error = 1e30;  // NaN: as bad as it gets
         if (error > result.worst) result = {error, name + " " + tt::shape_str(p.shape())};
     }
     model.zero_grad();
     return result;
 }
 
-// gradient_error on the first 64 training examples, in eval mode (no dropout; BatchNorm uses its
-// running statistics), reported as a log line; the model is left in training mode.
 // The largest gradient_error a correct engine shows on these milestones is about 0.06 (a conv
 // bias whose few values sit next to max-pool and ReLU kinks); the bugs it is there for give 0.7 to
 // 2. The pass condition in configs/milestones.json uses the same bound.
 constexpr double kGradientTolerance = 0.25;
+
+// gradient_error on the first 64 training examples, in eval mode (no dropout; BatchNorm uses its
+// running statistics), reported as a log line; the model is left in training mode.
 
 inline double check_gradients(Reporter& report, tt::Module& model, const tt::data::Dataset& train) {
     std::vector<int64_t> first(static_cast<size_t>(std::min<int64_t>(64, train.size())));
