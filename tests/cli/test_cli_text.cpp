@@ -91,21 +91,23 @@ TEST_CASE("text: xml_char_allowed follows XML 1.0") {
 }
 
 TEST_CASE("text: course_paths hides the graders and shortens the course's other paths") {
+    // Where some other machine built tito: made up, like every path below.
+    const std::string build = "/build-host/tinytorch";
     // Hidden graders: the path, line and column go; the rest of the line stays.
-    CHECK(course_paths("/work/main/graders/02_tensor/test_views.cpp:42:7: FAILED:") == "(hidden grader code): FAILED:");
-    CHECK(course_paths("    #3 0x55d4 in run_test /home/ci/tt/graders/02_tensor/test_views.cpp:42") ==
+    CHECK(course_paths(build + "/graders/02_tensor/test_views.cpp:42:7: FAILED:") == "(hidden grader code): FAILED:");
+    CHECK(course_paths("    #3 0x55d4 in run_test " + build + "/graders/02_tensor/test_views.cpp:42") ==
           "    #3 0x55d4 in run_test (hidden grader code)");
     CHECK(course_paths("at ../../graders/common/grading.h:88") == "at (hidden grader code)");
     CHECK(course_paths("/b/build/graders/../../graders/06_autograd/test_backward.cpp:9") == "(hidden grader code)");
     // Visible tests: where the student has them, in their module folder.
-    CHECK(course_paths("/work/main/modules/02_tensor/tests/test_tensor_visible.cpp:12: here") ==
+    CHECK(course_paths(build + "/modules/02_tensor/tests/test_tensor_visible.cpp:12: here") ==
           "02_tensor/tests/test_tensor_visible.cpp:12: here");
     // The engine: relative to the course (headers as students include them).
-    CHECK(course_paths("failed at /work/main/engine/src/core/storage.cpp:12: x") == "failed at engine/src/core/storage.cpp:12: x");
-    CHECK(course_paths("(/work/main/engine/include/tinytorch/tensor.h:120)") == "(tinytorch/tensor.h:120)");
+    CHECK(course_paths("failed at " + build + "/engine/src/core/storage.cpp:12: x") == "failed at engine/src/core/storage.cpp:12: x");
+    CHECK(course_paths("(" + build + "/engine/include/tinytorch/tensor.h:120)") == "(tinytorch/tensor.h:120)");
     // The student's own files and anything else stay as they are.
-    CHECK(course_paths("/home/ana/graders/ws/02_tensor/tensor.cpp:3", "/home/ana/graders/ws") ==
-          "/home/ana/graders/ws/02_tensor/tensor.cpp:3");
+    const std::string workspace = "/students/ana/graders/ws";  // a workspace inside a folder named graders
+    CHECK(course_paths(workspace + "/02_tensor/tensor.cpp:3", workspace) == workspace + "/02_tensor/tensor.cpp:3");
     CHECK(course_paths("02_tensor/tensor.cpp:42:5: error: x") == "02_tensor/tensor.cpp:42:5: error: x");
     CHECK(course_paths("the graders/ folder and modules/ are words here") == "the graders/ folder and modules/ are words here");
     CHECK(tito::is_hidden_grader_path("/x/graders/01_setup/test_setup.cpp"));
