@@ -13,6 +13,8 @@
 #include <cstring>
 #include <set>
 
+#include "files.h"
+
 namespace tito {
 
 namespace {
@@ -211,19 +213,6 @@ void parse_pax(const std::string& data, const fs::path& archive, std::string& pa
             }
         }
         at += length;
-    }
-}
-
-void write_all(int fd, const char* data, size_t size, const fs::path& file) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int err = n < 0 ? errno : ENOSPC;
-            throw UserError("cannot write " + file.string() + ": " + std::strerror(err), os_error_hint(err, file.parent_path().string()));
-        }
-        data += n;
-        size -= static_cast<size_t>(n);
     }
 }
 

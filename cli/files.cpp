@@ -24,24 +24,18 @@ std::string read_text_file(const fs::path& path) {
     return text.str();
 }
 
-namespace {
-
-void write_all(int fd, const std::string& content, const fs::path& path) {
-    const char* data = content.data();
-    size_t left = content.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, data, left);
+void write_all(int fd, const char* data, size_t size, const fs::path& path) {
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, size);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             const int err = n < 0 ? errno : ENOSPC;
             throw UserError("cannot write " + path.string() + ": " + std::strerror(err), os_error_hint(err, path.parent_path().string()));
         }
         data += n;
-        left -= static_cast<size_t>(n);
+        size -= static_cast<size_t>(n);
     }
 }
-
-}  // namespace
 
 void atomic_write_file(const fs::path& path, const std::string& content) {
     const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
@@ -56,7 +50,7 @@ void atomic_write_file(const fs::path& path, const std::string& content) {
         throw UserError("cannot create a temporary file in " + folder.string() + ": " + std::strerror(err), os_error_hint(err, folder.string()));
     }
     try {
-        write_all(fd, content, path);
+        write_all(fd, content.data(), content.size(), path);
         if (::fsync(fd) != 0) {
             const int err = errno;
             throw UserError("cannot flush " + temp + ": " + std::strerror(err), os_error_hint(err, folder.string()));

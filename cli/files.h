@@ -12,6 +12,10 @@ namespace fs = std::filesystem;
 // The whole file; throws UserError naming the file when it cannot be read.
 std::string read_text_file(const fs::path& path);
 
+// Writes all `size` bytes to the open descriptor fd (retrying short writes and EINTR); a failure
+// is a UserError naming `path` and the reason (no space, read-only, ...).
+void write_all(int fd, const char* data, size_t size, const fs::path& path);
+
 // Writes `content` so that readers only ever see the old file or the new one, never a mix, even if
 // tito is killed or the machine loses power: write a temporary file in the same folder, fsync it,
 // rename it over the target, fsync the folder.
