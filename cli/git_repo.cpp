@@ -72,6 +72,15 @@ using RevWalk = Holder<git_revwalk, git_revwalk_free>;
 using TreeEntry = Holder<git_tree_entry, git_tree_entry_free>;
 using Blob = Holder<git_blob, git_blob_free>;
 
+// The root tree of commit `commit_id` (a full hexadecimal id) into `tree`.
+void commit_tree(git_repository* repo, const std::string& commit_id, Tree& tree) {
+    git_oid id;
+    check(git_oid_fromstr(&id, commit_id.c_str()), "not a commit id: " + commit_id);
+    Commit commit;
+    check(git_commit_lookup(commit.out(), repo, &id), "cannot read commit " + commit_id);
+    check(git_commit_tree(tree.out(), commit.ptr), "cannot read commit " + commit_id);
+}
+
 std::string short_id(const git_oid& oid) {
     char text[GIT_OID_HEXSZ + 1];
     git_oid_tostr(text, sizeof text, &oid);
@@ -185,12 +194,8 @@ std::vector<CommitInfo> GitRepo::history(size_t limit) const {
 }
 
 std::optional<std::string> GitRepo::read_file(const std::string& commit_id, const std::string& path) const {
-    git_oid id;
-    check(git_oid_fromstr(&id, commit_id.c_str()), "not a commit id: " + commit_id);
-    Commit commit;
-    check(git_commit_lookup(commit.out(), repo_, &id), "cannot read commit " + commit_id);
     Tree tree;
-    check(git_commit_tree(tree.out(), commit.ptr), "cannot read commit " + commit_id);
+    commit_tree(repo_, commit_id, tree);
     TreeEntry entry;
     if (git_tree_entry_bypath(entry.out(), tree.ptr, path.c_str()) < 0) return std::nullopt;
     if (git_tree_entry_type(entry.ptr) != GIT_OBJECT_BLOB) return std::nullopt;
@@ -202,12 +207,8 @@ std::optional<std::string> GitRepo::read_file(const std::string& commit_id, cons
 
 std::vector<std::string> GitRepo::list_folder(const std::string& commit_id, const std::string& path) const {
     std::vector<std::string> names;
-    git_oid id;
-    check(git_oid_fromstr(&id, commit_id.c_str()), "not a commit id: " + commit_id);
-    Commit commit;
-    check(git_commit_lookup(commit.out(), repo_, &id), "cannot read commit " + commit_id);
     Tree root;
-    check(git_commit_tree(root.out(), commit.ptr), "cannot read commit " + commit_id);
+    commit_tree(repo_, commit_id, root);
     TreeEntry entry;
     if (git_tree_entry_bypath(entry.out(), root.ptr, path.c_str()) < 0 || git_tree_entry_type(entry.ptr) != GIT_OBJECT_TREE)
         return names;
