@@ -12,8 +12,10 @@
 #pragma once
 
 #include "tinytorch/activations.h"
+#include "tinytorch/attention.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/data.h"
+#include "tinytorch/embedding.h"
 #include "tinytorch/errors.h"
 #include "tinytorch/gradcheck.h"
 #include "tinytorch/kernels.h"
@@ -24,4 +26,6 @@
 #include "tinytorch/setup.h"
 #include "tinytorch/spatial.h"
 #include "tinytorch/tensor.h"
+#include "tinytorch/tokenizer.h"
 #include "tinytorch/training.h"
+#include "tinytorch/transformer.h"
