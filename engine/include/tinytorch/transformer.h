@@ -19,7 +19,7 @@
 // The residual additions are why deep transformers train: the gradient reaches every layer through
 // the sums unchanged, whatever the sub-layers do. With weight tying, lm_head's (V, D) weight IS the
 // token embedding's table: the same vectors read tokens in and score them out, and V * D parameters
-// are saved (a third of this small model).
+// are saved (for GPT-2 small, 38.6 M of its 124 M; 1% of the milestone's 0.8 M model).
 //
 // LayerNorm normalises each token's vector on its own (over the last dimension D), unlike
 // BatchNorm (module 09) which normalises each feature over the batch: a token's output then never
