@@ -264,13 +264,14 @@ MilestoneOutcome run_milestone(const Course& course, const Workspace* workspace,
         outcome.failure = finding.empty() ? run.describe(m.limits) : "crashed: " + finding;
         if (run.outcome == Outcome::exited && run.exit_code == 0) outcome.failure = "ended without reporting its results";
     }
-    // Keep what the run measured: history.json and curves.svg, in the workspace's milestones/<name>/
-    // (a reference run's beside them, prefixed), so the curves can be opened after the run.
+    // Keep what the run produced: history.json and curves.svg, and a language model's sample.txt
+    // and checkpoint.ttc (tt::load_gpt reads it: a few MB), in the workspace's milestones/<name>/
+    // (a reference run's beside them, prefixed), so they can be opened after the run.
     if (workspace) {
         const fs::path folder = workspace->root() / "milestones" / m.name;
         const std::string prefix = std::string(options.reference ? "reference-" : "") + (options.quick ? "quick-" : "") +
                                    (options.dataset.empty() || dataset == m.dataset_of("") ? "" : dataset + "-");
-        for (const char* file : {"history.json", "curves.svg"}) {
+        for (const char* file : {"history.json", "curves.svg", "sample.txt", "checkpoint.ttc"}) {
             const fs::path produced = run_dir / file;
             if (!fs::is_regular_file(produced) || fs::file_size(produced) > 16 * 1024 * 1024) continue;
             const fs::path target = folder / (prefix + file);

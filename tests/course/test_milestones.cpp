@@ -60,6 +60,27 @@ std::vector<BrokenVariant> broken_variants(const std::string& milestone) {
                 {"09_spatial", "conv.cpp", "for (int64_t e = 0; e < F * R; ++e) d[e] += product[e];",
                  "for (int64_t e = 0; e < F * R; ++e) d[e] -= product[e];", "the conv weight gradient has the wrong sign"},
                 never_shuffles};
+    // The language model: bugs that a falling loss hides (a model that reads the future has a
+    // LOW loss) are caught by the causality, gradient and unused-parameter checks.
+    if (milestone == "gpt")
+        return {{"13_attention", "attention.cpp", "attention.causal = options.causal;", "attention.causal = false;",
+                 "MultiHeadAttention never passes on its causal flag: every token sees the future"},
+                {"13_attention", "attention.cpp", "std::clamp<int64_t>(i + offset + 1, 0, Tk)", "std::clamp<int64_t>(i + offset + 2, 0, Tk)",
+                 "the causal mask is off by one: each token also sees the next one (the answer)"},
+                {"13_attention", "attention.cpp", "row[j] = p_row[j] * (row[j] - dot) * scale;", "row[j] = p_row[j] * row[j] * scale;",
+                 "softmax's backward forgets the row-sum term"},
+                {"14_transformers", "layer_norm.cpp", "return layer_norm(x, weight, bias, eps);", "return layer_norm(x, Tensor(), bias, eps);",
+                 "LayerNorm ignores its learnable scale (weight)"},
+                {"14_transformers", "layer_norm.cpp", "d[i] = inv * (gw[i] - mean_gw - hr[i] * mean_gw_h);", "d[i] = inv * (gw[i] - mean_gw);",
+                 "LayerNorm's input gradient forgets the variance term"},
+                {"14_transformers", "gpt.cpp", "return h + (*mlp)((*ln_2)(h));", "return h + (*mlp)((*ln_1)(h));",
+                 "the block uses ln_1 twice: ln_2 is never used"},
+                {"12_embeddings", "embedding.cpp", "for (int64_t j = 0; j < D; ++j) row[j] += grad_row[j];",
+                 "for (int64_t j = 0; j < D; ++j) row[j] = grad_row[j];",
+                 "Embedding's backward assigns instead of adding: a repeated token keeps one contribution"},
+                {"12_embeddings", "embedding.cpp", "for (int64_t i = 0; i < block; ++i) d[i] += src[i];",
+                 "for (int64_t i = 0; i < block; ++i) d[i] = src[i];",
+                 "the position embedding's gradient comes from the last sequence of the batch only"}};
     return {};
 }
 
@@ -148,9 +169,14 @@ TEST_CASE("milestone integrity") {
         // A quick run passes its own (lower) bar but never counts.
         CHECK(result.at("recorded") == false);
         CHECK_FALSE(progress.at("milestones").contains(name));
-        // What the run measured is kept in the workspace: the history and its curves.
-        CHECK(result.at("saved_files").size() == 2);
+        // What the run measured is kept in the workspace: the history and its curves (and a
+        // language model's sample and checkpoint).
+        CHECK(result.at("saved_files").size() == (name == "gpt" ? 4u : 2u));
         CHECK(fs::exists(ws.path / "milestones" / name / "quick-history.json"));
+        if (name == "gpt") {
+            CHECK(read_file(ws.path / "milestones" / name / "quick-sample.txt").size() > 100);
+            CHECK_THAT(read_file(ws.path / "milestones" / name / "quick-checkpoint.ttc"), Catch::StartsWith("TTCKPT\r\n"));
+        }
         const std::string svg = read_file(ws.path / "milestones" / name / "quick-curves.svg");
         CHECK_THAT(svg, Catch::StartsWith("<svg") || Catch::StartsWith("<?xml"));
         CHECK(nlohmann::json::parse(read_file(ws.path / "milestones" / name / "quick-history.json")).at("epochs").size() >= 1);
