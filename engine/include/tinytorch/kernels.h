@@ -23,6 +23,17 @@ using GemmFunction = void (*)(int64_t M, int64_t N, int64_t K, const float* A, c
 void set_gemm_override(GemmFunction function);
 GemmFunction gemm_override();
 
+// [given] Put before a kernel's definition: GCC compiles the function once per x86-64 level -
+// baseline (SSE2: 4 floats per vector instruction), x86-64-v3 (AVX2 + FMA: 8) and x86-64-v4
+// (AVX-512: 16) - and the program picks the best one for the CPU it runs on when it starts
+// (target_clones: the CPU is detected at run time, never assumed at build time). Same source, same
+// loops; only the instructions the compiler may use differ. Elsewhere it is empty.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(TT_NO_MULTIVERSION)
+#define TT_CPU_DISPATCH __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define TT_CPU_DISPATCH
+#endif
+
 // (02) The reference kernel: three plain loops.
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C);
 

@@ -82,6 +82,10 @@ namespace kernels {
 // instructions (4 floats per SSE instruction, 8 with AVX). Same FLOPs; once B outgrows the cache
 // (1024 x 1024 is 4 MB) it runs about 6x faster than i-j-k on a typical x86 machine.
 // What this still lacks - blocking for cache reuse, register tiling, threads - is module 15.
+// TT_CPU_DISPATCH (kernels.h) compiles it for this CPU's widest vectors, chosen when the program
+// starts: on an AVX2 machine the same loop then runs about 1.5x faster (8 floats and a fused
+// multiply-add per instruction instead of 4 floats and two instructions).
+TT_CPU_DISPATCH
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C) {
     //! BEGIN SOLUTION
     //! HINT: element [i, j] of a row-major (rows, cols) matrix is at i * cols + j.
