@@ -122,14 +122,14 @@ TEST_CASE("errors: unknown commands and options name the word and list the choic
 
 TEST_CASE("errors: milestones still to come, and the short form `tito milestone <name>`", "[errors]") {
     TempDir ws("milestone-errors");
-    // gpt comes with module 14: not "unknown milestone", in either form.
-    for (const std::vector<std::string>& args : {std::vector<std::string>{"milestone", "run", "gpt"}, {"milestone", "gpt"}}) {
+    // mlperf comes with module 19: not "unknown milestone", in either form.
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"milestone", "run", "mlperf"}, {"milestone", "mlperf"}}) {
         Run coming = tito(args, ws.path);
-        check_one_line_error(coming, "milestone gpt (2018) comes with module 14_transformers");
-        CHECK_THAT(coming.err, !Catch::Contains("unknown milestone") && Catch::Contains("perceptron, xor, mlp, lenet, alexnet"));
+        check_one_line_error(coming, "milestone mlperf (2018) comes with module 19_benchmarking");
+        CHECK_THAT(coming.err, !Catch::Contains("unknown milestone") && Catch::Contains("perceptron, xor, mlp, lenet, alexnet, gpt"));
     }
-    Run gpt = tito({"milestone", "gpt", "--reference"}, ws.path);
-    check_one_line_error(gpt, "comes with module 14_transformers");
+    Run mlperf = tito({"milestone", "mlperf", "--reference"}, ws.path);
+    check_one_line_error(mlperf, "comes with module 19_benchmarking");
     // The short form runs the milestone as `run` does: here it stops at the workspace check.
     check_one_line_error(tito({"milestone", "xor"}, ws.path), "not inside a tito workspace");
     REQUIRE(tito({"module", "start", "01"}, ws.path).exit_code == 0);
@@ -234,10 +234,10 @@ TEST_CASE("errors: unknown module names", "[errors]") {
     check_one_line_error(typo, "unknown module 'tensr'");
     CHECK_THAT(typo.err, Catch::Contains("did you mean '02_tensor'"));
     CHECK_FALSE(fs::exists(ws.path / ".tito"));  // nothing was created for a bad request
-    check_one_line_error(tito({"module", "start", "15"}, ws.path), "has no content yet");
+    check_one_line_error(tito({"module", "start", "16"}, ws.path), "has no content yet");
     // Every way of naming a module reaches the same one.
-    for (const char* spec : {"11", "tokenization", "11_tokenization"})
-        check_one_line_error(tito({"module", "start", spec}, ws.path), "module 11_tokenization has no content yet");
+    for (const char* spec : {"15", "acceleration", "15_acceleration"})
+        check_one_line_error(tito({"module", "start", spec}, ws.path), "module 15_acceleration has no content yet");
     CHECK_FALSE(fs::exists(ws.path / ".tito"));
     // A single digit names a module too.
     Run nine = tito({"module", "start", "9", "--force"}, ws.path);

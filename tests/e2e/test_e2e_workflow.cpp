@@ -173,51 +173,55 @@ TEST_CASE("workflow: tito help works as in git", "[workflow]") {
 }
 
 TEST_CASE("workflow: modules and milestones without content are coming, not ready", "[workflow]") {
-    // 11_tokenization and the gpt milestone (after 14) have no content in this release.
+    // 15_acceleration and the mlperf milestone (after 19) have no content in this release.
     TempDir ws("coming");
     // Outside a workspace: the list says which modules and milestones are still to come.
     nlohmann::json modules_outside = nlohmann::json::parse(tito({"--json", "module", "list"}, ws.path).out);
-    CHECK(modules_outside.at(10).at("id") == "11");
-    CHECK(modules_outside.at(10).at("available") == false);
+    CHECK(modules_outside.at(13).at("id") == "14");
+    CHECK(modules_outside.at(13).at("available") == true);
+    CHECK(modules_outside.at(14).at("id") == "15");
+    CHECK(modules_outside.at(14).at("available") == false);
     nlohmann::json milestones_outside = nlohmann::json::parse(tito({"--json", "milestone", "list"}, ws.path).out);
     std::vector<std::string> names;
     for (const auto& m : milestones_outside) names.push_back(m.at("name"));
     CHECK(names == std::vector<std::string>{"perceptron", "xor", "mlp", "lenet", "alexnet", "gpt", "mlperf"});
     CHECK(milestones_outside.at(5).at("year") == 2018);
     CHECK(milestones_outside.at(5).at("after") == "14");
-    CHECK(milestones_outside.at(5).at("available") == false);
+    CHECK(milestones_outside.at(5).at("available") == true);
+    CHECK(milestones_outside.at(6).at("after") == "19");
+    CHECK(milestones_outside.at(6).at("available") == false);
     CHECK(milestones_outside.at(1).at("available") == true);
-    CHECK_THAT(tito({"milestone", "list"}, ws.path).out, Catch::Contains("gpt") && Catch::Contains("(coming later)"));
+    CHECK_THAT(tito({"milestone", "list"}, ws.path).out, Catch::Contains("mlperf") && Catch::Contains("(coming later)"));
 
     REQUIRE(tito({"module", "start", "01"}, ws.path).exit_code == 0);
     drop_in_reference(ws.path, "01_setup");
     REQUIRE(tito({"test", "01"}, ws.path).exit_code == 0);
-    // Everything up to 10 is passed, so 11 - which has no content - would be "ready".
+    // Everything up to 14 is passed, so 15 - which has no content - would be "ready".
     nlohmann::json progress = nlohmann::json::parse(read_file(ws.path / ".tito" / "progress.json"));
-    for (const char* id : {"02", "03", "04", "05", "06", "07", "08", "09", "10"})
+    for (const char* id : {"02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14"})
         progress["modules"][id] = {{"state", "passed"}, {"best_score", 1}, {"max_score", 1}, {"last_score", 1}};
     write_file(ws.path / ".tito" / "progress.json", progress.dump(2));
 
     nlohmann::json status = nlohmann::json::parse(tito({"--json", "status"}, ws.path).out);
-    CHECK(status.at("modules").at(9).at("state") == "passed");
-    CHECK(status.at("modules").at(10).at("state") == "coming");  // 11_tokenization
-    CHECK(status.at("modules").at(12).at("state") == "coming");
+    CHECK(status.at("modules").at(13).at("state") == "passed");
+    CHECK(status.at("modules").at(14).at("state") == "coming");  // 15_acceleration
+    CHECK(status.at("modules").at(16).at("state") == "coming");
     std::map<std::string, std::string> milestone_states;
     for (const auto& m : status.at("milestones")) milestone_states[m.at("name")] = m.at("state");
     CHECK(milestone_states.at("xor") == "ready");
-    CHECK(milestone_states.at("gpt") == "coming");
+    CHECK(milestone_states.at("gpt") == "ready");
     CHECK(milestone_states.at("mlperf") == "coming");
     Run table = tito({"status"}, ws.path);
-    REQUIRE(table.out.find("tokenization") != std::string::npos);
-    const size_t row = table.out.rfind('\n', table.out.find("tokenization")) + 1;
+    REQUIRE(table.out.find("acceleration") != std::string::npos);
+    const size_t row = table.out.rfind('\n', table.out.find("acceleration")) + 1;
     const std::string line = table.out.substr(row, table.out.find('\n', row) - row);
     CHECK_THAT(line, Catch::Contains("coming") && !Catch::Contains("ready"));
-    CHECK_THAT(table.out, Catch::Contains("gpt coming") && Catch::Contains("xor ready"));
+    CHECK_THAT(table.out, Catch::Contains("mlperf coming") && Catch::Contains("gpt ready"));
     nlohmann::json list = nlohmann::json::parse(tito({"--json", "module", "list"}, ws.path).out);
-    CHECK(list.at(10).at("state") == "coming");
+    CHECK(list.at(14).at("state") == "coming");
     nlohmann::json milestone_status = nlohmann::json::parse(tito({"--json", "milestone", "status"}, ws.path).out);
-    CHECK(milestone_status.at(5).at("state") == "coming");
-    CHECK_THAT(tito({"milestone", "status"}, ws.path).out, Catch::Contains("comes with 14_transformers"));
+    CHECK(milestone_status.at(6).at("state") == "coming");
+    CHECK_THAT(tito({"milestone", "status"}, ws.path).out, Catch::Contains("comes with 19_benchmarking"));
 }
 
 TEST_CASE("workflow: module start 09 says what it builds on that is not passed, and nothing once it is", "[workflow]") {
