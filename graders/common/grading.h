@@ -129,6 +129,21 @@ inline std::vector<float> values_of(const Tensor& t) {
     return out;
 }
 
+// Writes `values` (row-major) into t's elements through storage + strides + offset: how a test sets
+// a layer's weights without student code (a parameter refuses in-place ops in grad mode). The
+// inverse of values_of. Throws std::logic_error for an unreadable layout or a wrong count.
+inline void set_values(const Tensor& t, const std::vector<float>& values) {
+    if (auto problem = layout_problem(t)) throw std::logic_error("set_values(): " + *problem);
+    if (static_cast<int64_t>(values.size()) != count_of(t.shape()))
+        throw std::logic_error("set_values(): " + std::to_string(values.size()) + " values for shape " + shape_text(t.shape()));
+    if (values.empty()) return;
+    std::vector<int64_t> index(t.shape().size(), 0);
+    size_t i = 0;
+    do {
+        t.storage()->data[static_cast<size_t>(storage_index(t, index))] = values[i++];
+    } while (next_index(index, t.shape()));
+}
+
 // True when no element is inf or NaN.
 inline bool all_finite(const Tensor& t) {
     for (float v : values_of(t))

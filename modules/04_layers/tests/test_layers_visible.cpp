@@ -23,13 +23,8 @@
 using namespace tt::testing;
 using Catch::Matchers::Contains;
 
-namespace {
-// Sets a parameter's values by writing its storage directly (an in-place op on a tensor that
-// requires grad is refused in grad mode). The tensors here are freshly created, so contiguous.
-void set_values(const tt::Tensor& t, const std::vector<float>& values) {
-    for (size_t i = 0; i < values.size(); ++i) t.storage()->data[static_cast<size_t>(t.offset()) + i] = values[i];
-}
-}  // namespace
+// set_values (grading.h) writes a parameter's values through its storage: an in-place op on a
+// tensor that requires grad is refused in grad mode.
 
 TEST_CASE("Linear 2 to 4 has a 4x2 weight a bias of 4 and 12 parameters", "[visible][points=2]") {
     tt::Linear layer(2, 4);
