@@ -48,25 +48,11 @@ private:
     int fd_ = -1;
 };
 
-// A folder beside the target, removed unless released.
-struct TempFolder {
-    fs::path path;
-    TempFolder(const fs::path& root, const std::string& stem) {
-        std::string pattern = (root / (stem + "-XXXXXX")).string();
-        if (!::mkdtemp(pattern.data())) {
-            const int err = errno;
-            throw UserError("cannot create a temporary folder in " + root.string() + ": " + std::strerror(err), os_error_hint(err, root.string()));
-        }
-        path = pattern;
-        fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
-    }
-    ~TempFolder() {
-        std::error_code ec;
-        if (!path.empty()) fs::remove_all(path, ec);
-    }
-    TempFolder(const TempFolder&) = delete;
-    TempFolder& operator=(const TempFolder&) = delete;
-};
+// mkdtemp makes a folder only its owner may read; an installed data set is for every user.
+void readable_by_all(const fs::path& folder) {
+    fs::permissions(folder, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                                fs::perms::others_exec);
+}
 
 void fsync_path(const fs::path& path, bool folder) {
     const int fd = ::open(path.c_str(), (folder ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
@@ -178,26 +164,26 @@ InstallResult finish_install(const DatasetSpec& spec, TempFolder& staged, const 
     auto progress = [&](const std::string& file, uint64_t done, uint64_t total) {
         if (feedback.progress) feedback.progress("verifying " + spec.name + ": " + file + (total > 0 ? "  " + std::to_string(done * 100 / total) + "%" : ""));
     };
-    const VerifyReport check = verify_dataset(spec, staged.path, false, progress);
+    const VerifyReport check = verify_dataset(spec, staged.path(), false, progress);
     if (!check.ok)
         throw UserError(spec.name + " is not complete or not correct, so it was not installed: " + check.structure,
                         source == "fetch" ? "the files passed their checksums, so the catalog may be wrong: report it"
                                           : "check that you gave the right files (`tito data verify` lists what each must hold)");
-    write_marker(staged.path, spec, source, from, official, feedback);
-    fsync_path(staged.path, true);
+    write_marker(staged.path(), spec, source, from, official, feedback);
+    fsync_path(staged.path(), true);
 
     const fs::path target = root / spec.name;
     std::error_code ec;
     if (fs::exists(fs::symlink_status(target, ec))) {
         if (!replace) throw UserError(spec.name + " is already in " + root.string(), "add --force to replace it");
         // Swap the new copy and the old one in one step, then delete the old one.
-        if (::renameat2(AT_FDCWD, staged.path.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+        if (::renameat2(AT_FDCWD, staged.path().c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
             const int err = errno;
             throw UserError("cannot replace " + target.string() + ": " + std::strerror(err), os_error_hint(err, root.string()));
         }
     } else {
-        fs::rename(staged.path, target);
-        staged.path.clear();
+        fs::rename(staged.path(), target);
+        staged.release();
     }
     fsync_path(root, true);
 
@@ -323,6 +309,7 @@ InstallResult fetch_dataset(const DatasetSpec& spec, const FetchOptions& options
     }
 
     TempFolder staged(root, "." + spec.name + ".new");
+    readable_by_all(staged.path());
     for (const DownloadSpec& d : spec.downloads) {
         if (d.unpack == "tar.gz") {
             std::error_code size_ec;
@@ -332,9 +319,9 @@ InstallResult fetch_dataset(const DatasetSpec& spec, const FetchOptions& options
             extract.progress = [&](uint64_t read) {
                 if (feedback.progress && archive_size > 0) feedback.progress("unpacking " + d.file + "  " + std::to_string(read * 100 / archive_size) + "%");
             };
-            extract_tar(staging / d.file, staged.path, extract);
+            extract_tar(staging / d.file, staged.path(), extract);
         } else {
-            place(staging / d.file, staged.path / d.file, feedback);
+            place(staging / d.file, staged.path() / d.file, feedback);
         }
     }
     InstallResult installed = finish_install(spec, staged, root, options.force, "fetch", urls_used, true, feedback);
@@ -366,6 +353,7 @@ InstallResult import_dataset(const DatasetSpec& spec, const fs::path& source_pat
     }
 
     TempFolder staged(root, "." + spec.name + ".new");
+    readable_by_all(staged.path());
     bool official = false;
     nlohmann::json from = source.string();
     const std::string file_name = source.filename().string();
@@ -386,7 +374,7 @@ InstallResult import_dataset(const DatasetSpec& spec, const fs::path& source_pat
         bool all_published = !found.empty();
         bool all_match = true;
         for (const auto& [relative_path, file] : found) {
-            const fs::path to = staged.path / relative_path;
+            const fs::path to = staged.path() / relative_path;
             fs::create_directories(to.parent_path());
             if (link) {
                 fs::rename(file, to);
@@ -423,20 +411,20 @@ InstallResult import_dataset(const DatasetSpec& spec, const fs::path& source_pat
         };
         if (archive_official) {
             // The official archive: installed as fetch installs it, everything it holds in place.
-            extract_tar(source, staged.path, extract);
+            extract_tar(source, staged.path(), extract);
             official = true;
         } else {
             TempFolder unpacked(root, "." + spec.name + ".unpack");
-            extract_tar(source, unpacked.path, extract);
-            official = copy_gathered(unpacked.path, true);
+            extract_tar(source, unpacked.path(), extract);
+            official = copy_gathered(unpacked.path(), true);
         }
     } else if (spec.files.size() == 1 && fs::is_regular_file(source, ec)) {
         const FileSpec& f = spec.files.front();
         require_space(root, static_cast<uint64_t>(fs::file_size(source, ec)));
-        fs::create_directories((staged.path / f.path).parent_path());
-        copy_synced(source, staged.path / f.path, feedback);
+        fs::create_directories((staged.path() / f.path).parent_path());
+        copy_synced(source, staged.path() / f.path, feedback);
         const DownloadSpec* published = spec.published(f.path);
-        official = published && file_digest(staged.path / f.path, published->algorithm) == published->checksum;
+        official = published && file_digest(staged.path() / f.path, published->algorithm) == published->checksum;
     } else {
         throw UserError(source_path.string() + " is a single file, but " + spec.name + " has " + std::to_string(spec.files.size()) + " files",
                         "give the folder that holds them" +

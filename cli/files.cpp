@@ -116,4 +116,19 @@ std::string utc_timestamp() {
     return text;
 }
 
+TempFolder::TempFolder(const fs::path& parent, const std::string& prefix) {
+    std::string pattern = (parent / (prefix + "-XXXXXX")).string();
+    if (!::mkdtemp(pattern.data())) {
+        const int error_number = errno;
+        throw UserError("cannot create a temporary folder in " + parent.string() + ": " + std::strerror(error_number),
+                        os_error_hint(error_number, parent.string()));
+    }
+    path_ = pattern;
+}
+
+TempFolder::~TempFolder() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+}
+
 }  // namespace tito

@@ -31,4 +31,21 @@ std::string content_hash(const std::string& data);
 // "2026-11-30T07:06:53Z"
 std::string utc_timestamp();
 
+// A new, empty folder <parent>/<prefix>-XXXXXX (by default in the system's temporary folder),
+// removed with everything in it when the object goes - unless release()d, e.g. after it was
+// renamed into place. UserError (with the OS's reason) when it cannot be made.
+class TempFolder {
+public:
+    explicit TempFolder(const std::string& prefix) : TempFolder(fs::temp_directory_path(), prefix) {}
+    TempFolder(const fs::path& parent, const std::string& prefix);
+    ~TempFolder();
+    TempFolder(const TempFolder&) = delete;
+    TempFolder& operator=(const TempFolder&) = delete;
+    const fs::path& path() const { return path_; }
+    void release() { path_.clear(); }
+
+private:
+    fs::path path_;
+};
+
 }  // namespace tito

@@ -2,6 +2,7 @@
 #include "git_repo.h"
 
 #include <git2.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +130,79 @@ std::string GitRepo::head() const {
     git_oid oid;
     if (git_reference_name_to_id(&oid, repo_, "HEAD") < 0) return "";
     return short_id(oid);
+}
+
+std::string GitRepo::head_id() const {
+    git_oid oid;
+    if (git_reference_name_to_id(&oid, repo_, "HEAD") < 0) return "";
+    char text[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(text, sizeof text, &oid);
+    return text;
+}
+
+namespace {
+
+// Writes the blobs of `tree` below `folder`, recursing into subtrees. Symbolic links are written
+// as links, executables keep their mode; submodules (commits inside a tree) are left out.
+void export_tree(git_repository* repo, const git_tree* tree, const std::filesystem::path& folder) {
+    std::filesystem::create_directories(folder);
+    for (size_t i = 0; i < git_tree_entrycount(tree); ++i) {
+        const git_tree_entry* item = git_tree_entry_byindex(tree, i);
+        const std::string name = git_tree_entry_name(item);
+        // A tree entry is one path component; anything else would write outside `folder`.
+        if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) continue;
+        const std::filesystem::path target = folder / name;
+        if (git_tree_entry_type(item) == GIT_OBJECT_TREE) {
+            Tree sub;
+            check(git_tree_lookup(sub.out(), repo, git_tree_entry_id(item)), "cannot read folder " + name);
+            export_tree(repo, sub.ptr, target);
+            continue;
+        }
+        if (git_tree_entry_type(item) != GIT_OBJECT_BLOB) continue;
+        Blob blob;
+        check(git_blob_lookup(blob.out(), repo, git_tree_entry_id(item)), "cannot read " + name);
+        const char* data = static_cast<const char*>(git_blob_rawcontent(blob.ptr));
+        const auto size = static_cast<size_t>(git_blob_rawsize(blob.ptr));
+        const git_filemode_t mode = git_tree_entry_filemode(item);
+        if (mode == GIT_FILEMODE_LINK) {
+            if (::symlink(std::string(data, size).c_str(), target.c_str()) != 0) {
+                const int error_number = errno;
+                throw UserError("cannot write " + target.string() + ": " + std::strerror(error_number), os_error_hint(error_number, folder.string()));
+            }
+            continue;
+        }
+        const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+        if (fd < 0) {
+            const int error_number = errno;
+            throw UserError("cannot write " + target.string() + ": " + std::strerror(error_number), os_error_hint(error_number, folder.string()));
+        }
+        size_t done = 0;
+        while (done < size) {
+            const ssize_t n = ::write(fd, data + done, size - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                const int error_number = errno;
+                ::close(fd);
+                throw UserError("cannot write " + target.string() + ": " + std::strerror(error_number), os_error_hint(error_number, folder.string()));
+            }
+            done += static_cast<size_t>(n);
+        }
+        ::close(fd);
+    }
+}
+
+}  // namespace
+
+void GitRepo::export_commit(const std::string& commit_id, const std::filesystem::path& folder) const {
+    git_object* object = nullptr;
+    if (commit_id.empty() || git_revparse_single(&object, repo_, (commit_id + "^{commit}").c_str()) < 0)
+        throw UserError("the workspace's history has no commit " + (commit_id.empty() ? std::string("''") : commit_id),
+                        "`git log` in the workspace lists its commits");
+    Commit commit;
+    commit.ptr = reinterpret_cast<git_commit*>(object);
+    Tree tree;
+    check(git_commit_tree(tree.out(), commit.ptr), "cannot read commit " + commit_id);
+    export_tree(repo_, tree.ptr, folder);
 }
 
 std::string GitRepo::commit_all(const std::string& message) {

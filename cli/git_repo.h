@@ -39,6 +39,13 @@ public:
     std::string commit_all(const std::string& message);
     // Short id of HEAD, "" before the first commit.
     std::string head() const;
+    // Full (40 hex digits) id of HEAD, "" before the first commit.
+    std::string head_id() const;
+    // Writes every file of commit `commit_id`'s tree (a full or unique abbreviated id) into
+    // `folder` (created when missing), as it was committed: what `git archive` would give, read
+    // from the object database with libgit2 (no git executable, the work tree untouched).
+    // UserError for an unknown commit.
+    void export_commit(const std::string& commit_id, const std::filesystem::path& folder) const;
 
     // Commits reachable from HEAD, newest first, at most `limit` of them (none before the first).
     std::vector<CommitInfo> history(size_t limit = 100000) const;

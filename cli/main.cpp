@@ -10,9 +10,11 @@
 #include "commands/data_cmd.h"
 #include "commands/doctor_cmd.h"
 #include "commands/help_cmd.h"
+#include "commands/leaderboard_cmd.h"
 #include "commands/milestone_cmd.h"
 #include "commands/module_cmd.h"
 #include "commands/status_cmd.h"
+#include "commands/submit_cmd.h"
 #include "commands/test_cmd.h"
 #include "commands/workspace_cmd.h"
 #include "errors.h"
@@ -32,6 +34,8 @@ const CommandEntry kCommands[] = {
     {"module", tito::setup_module},
     {"test", tito::setup_test},
     {"milestone", tito::setup_milestone},
+    {"submit", tito::setup_submit},
+    {"leaderboard", tito::setup_leaderboard},
     {"data", tito::setup_data},
     {"status", tito::setup_status},
     {"doctor", tito::setup_doctor},

@@ -186,22 +186,9 @@ MilestoneOutcome run_milestone(const Course& course, const Workspace* workspace,
     }
 
     // Scratch space: the workspace's build folder, or a temporary one for --reference outside one.
-    fs::path build_root;
-    std::string temporary;
-    if (workspace) {
-        build_root = workspace->build_dir();
-    } else {
-        temporary = (fs::temp_directory_path() / "tito-milestone-XXXXXX").string();
-        if (!::mkdtemp(temporary.data())) throw UserError("cannot create a temporary folder in " + fs::temp_directory_path().string());
-        build_root = temporary;
-    }
-    struct Cleanup {
-        std::string path;
-        ~Cleanup() {
-            std::error_code ec;
-            if (!path.empty()) fs::remove_all(path, ec);
-        }
-    } cleanup{temporary};
+    std::optional<TempFolder> temporary;
+    if (!workspace) temporary.emplace("tito-milestone");
+    const fs::path build_root = workspace ? workspace->build_dir() : temporary->path();
 
     LinkRequest link;
     link.mode = CompileMode::release;

@@ -30,6 +30,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -347,7 +348,22 @@ struct ChildPlan {
     int null_fd = -1, output_fd = -1, result_fd = -1, status_fd = -1;
     unsigned int max_fd = 0;             // for the close() loop when close_range is missing
     sigset_t empty_mask;
+    bool set_cpus = false;               // Limits::cpus > 0: run on `cpus` only
+    cpu_set_t cpus;
 };
+
+// The first `count` CPUs of those this process may run on (all of them when there are fewer).
+cpu_set_t first_cpus(int count) {
+    cpu_set_t allowed, chosen;
+    CPU_ZERO(&chosen);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return chosen;
+    for (int cpu = 0, taken = 0; cpu < CPU_SETSIZE && taken < count; ++cpu) {
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        CPU_SET(cpu, &chosen);
+        ++taken;
+    }
+    return chosen;
+}
 
 std::string find_in_path(const std::string& name, const std::string& path_variable) {
     if (name.find('/') != std::string::npos) return name;
@@ -447,6 +463,9 @@ void report_start_failure(int status_fd, int step, int error) {
     }
 
     for (const ChildLimit& limit : plan.limits) setrlimit(limit.resource, &limit.value);
+    // Narrowing the affinity to CPUs we may already use cannot fail; if it did, the program would
+    // only get more CPUs than the rules say, which the CPU-time limit still bounds.
+    if (plan.set_cpus) (void)sched_setaffinity(0, sizeof plan.cpus, &plan.cpus);
 
     if (!plan.working_dir.empty() && chdir(plan.working_dir.c_str()) != 0) {
         report_start_failure(kStatusFd, step_directory, errno);
@@ -836,6 +855,9 @@ RunResult run_sandboxed(const RunRequest& request) {
     plan.limits = child_limits(request.limits);
     plan.parent_pid = getpid();
     sigemptyset(&plan.empty_mask);
+    plan.set_cpus = request.limits.cpus > 0;
+    if (plan.set_cpus) plan.cpus = first_cpus(request.limits.cpus);
+    if (plan.set_cpus && CPU_COUNT(&plan.cpus) == 0) plan.set_cpus = false;  // affinity unreadable: leave it
     rlimit files{};
     getrlimit(RLIMIT_NOFILE, &files);
     plan.max_fd = files.rlim_cur == RLIM_INFINITY ? 65535u : static_cast<unsigned int>(std::min<rlim_t>(files.rlim_cur, 1u << 20));

@@ -15,6 +15,8 @@
 //   file size      RLIMIT_FSIZE (SIGXFSZ)                                     -> file_size_limit
 //   output         tito reads stdout+stderr; past the limit it kills the tree -> output_limit
 //                  (the first and last output_keep_bytes are kept for the report)
+//   CPUs           with cpus > 0, CPU affinity set in the child before exec (inherited by every
+//                  thread and process it starts): more threads than that only share them
 // No process survives the run: tito makes itself a child subreaper (init_sandbox_parent), so even
 // a grandchild that calls setsid() and double-forks is re-parented to tito, found, and killed.
 //
@@ -41,6 +43,8 @@ struct Limits {
     int64_t file_size_mib = 64;     // largest file the program may write
     int64_t output_kib = 1024;      // stdout + stderr together
     bool address_space_limit = true;
+    int cpus = 0;                   // > 0: the program runs on the first `cpus` CPUs tito may use
+                                    // (sched_setaffinity before exec; its threads share them)
 };
 
 struct RunRequest {

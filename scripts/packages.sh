@@ -3,10 +3,11 @@
 
 # What a student needs to build and use tito.
 tt_course_packages=(g++ cmake make pkg-config git ccache libcli11-dev nlohmann-json3-dev catch2 libspdlog-dev
-    libgit2-dev libopenblas-dev zlib1g-dev libcurl4-openssl-dev)
+    libgit2-dev libopenblas-dev zlib1g-dev libcurl4-openssl-dev libsqlite3-dev)
 # What the project's own tests need on top: JSON Schema and XSD validation of the grading exports,
-# shell-completion checks, Fashion-MNIST for the lenet milestone's --dataset variant.
-tt_test_packages=(libvalijson-dev libxml2-dev libxml2-utils bash-completion zsh dataset-fashion-mnist)
+# shell-completion checks, Fashion-MNIST for the lenet milestone's --dataset variant, headless
+# Chromium to load the leaderboard's HTML export.
+tt_test_packages=(libvalijson-dev libxml2-dev libxml2-utils bash-completion zsh dataset-fashion-mnist chromium)
 
 # tt_ensure_packages <package...>: installs those that are not installed yet (apt-get, as root or
 # through sudo); prints what to run and fails when neither is possible.

@@ -5,6 +5,7 @@
 // that it ended in bounded time, and that no process of the run is left anywhere afterwards.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -180,6 +181,24 @@ TEST_CASE("sandbox: the exit status is reported", "[sandbox]") {
     CHECK(r.reports.size() == 2);  // results still count; the grader decides what a failure means
     CHECK(seconds < 2);
     CHECK(leftovers(marker).empty());
+}
+
+TEST_CASE("sandbox: Limits::cpus runs the program on that many CPUs", "[sandbox]") {
+    // The first CPU tito may use, as the kernel lists it in /proc/<pid>/status.
+    cpu_set_t allowed;
+    REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &allowed)) ++first;
+    RunRequest request;
+    request.argv = {"/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status"};
+    request.limits.cpus = 1;
+    RunResult r = run_sandboxed(request);
+    CHECK(r.outcome == Outcome::exited);
+    CHECK(r.output() == "Cpus_allowed_list:\t" + std::to_string(first) + "\n");
+    // Without the limit, the program keeps tito's CPUs.
+    request.limits.cpus = 0;
+    r = run_sandboxed(request);
+    if (CPU_COUNT(&allowed) > 1) CHECK(r.output() != "Cpus_allowed_list:\t" + std::to_string(first) + "\n");
 }
 
 TEST_CASE("sandbox: results with a wrong token or on stdout do not count", "[sandbox]") {

@@ -100,7 +100,7 @@ TEST_CASE("errors: unknown commands and options name the word and list the choic
 
     Run word = tito({"frobnicate"}, ws.path);
     check_one_line_error(word, "unknown command 'frobnicate'");
-    CHECK_THAT(word.err, Catch::Contains("module, test, milestone, data, status, doctor, workspace, completion, help"));
+    CHECK_THAT(word.err, Catch::Contains("module, test, milestone, submit, leaderboard, data, status, doctor, workspace, completion, help"));
     Run typo = tito({"modul", "list"}, ws.path);
     check_one_line_error(typo, "unknown command 'modul'");
     CHECK_THAT(typo.err, Catch::Contains("did you mean 'module'?"));
