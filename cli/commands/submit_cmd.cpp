@@ -154,24 +154,29 @@ int run_submit(const SubmitOptions& options) {
         throw UserError("not inside a tito workspace (no .tito/workspace.json here or above)",
                         "cd into your workspace, or add --reference to run the course's reference solution");
 
-    // Whose code runs: every passed module with content, and module 20 - the competition's own
-    // code - whether it is passed or not.
+    // Whose code runs: every passed module with content; module 20 - the competition's own code -
+    // whether it is passed or not; and module 01, whose my_identity names the entry (the
+    // reference's would put someone else's name on it).
     std::vector<std::string> student_modules;
     if (!options.reference) {
-        const ModuleInfo* capstone = course.find("20");
-        if (!capstone) throw UserError("this course has no module 20 (capstone)", "reinstall tito");
-        bool started = fs::is_directory(workspace->module_dir(*capstone));
-        for (const std::string& file : capstone->file_names()) started = started && fs::exists(workspace->module_dir(*capstone) / file);
-        if (!started)
+        auto started = [&](const char* id) {
+            const ModuleInfo* module = course.find(id);
+            if (!module) throw UserError(std::string("this course has no module ") + id, "reinstall tito");
+            bool all = fs::is_directory(workspace->module_dir(*module));
+            for (const std::string& file : module->file_names()) all = all && fs::exists(workspace->module_dir(*module) / file);
+            return all;
+        };
+        if (!started("20"))
             throw UserError("module 20 (capstone) is not started: the competitions run its cifar_train, cifar_predict and gpt_load",
                             "start it with `tito module start 20`");
+        if (!started("01"))
+            throw UserError("module 01 (setup) is not started: your entry is named by its my_identity",
+                            "start it with `tito module start 01` and fill in your name and handle");
         for (const ModuleInfo& module : course.modules()) {
-            if (module.id == "20") continue;
             auto it = workspace->progress().modules.find(module.id);
-            if (it == workspace->progress().modules.end() || it->second.state != "passed" || !module.has_content) continue;
-            student_modules.push_back(module.dir_name());
+            const bool passed = it != workspace->progress().modules.end() && it->second.state == "passed" && module.has_content;
+            if (passed || module.id == "01" || module.id == "20") student_modules.push_back(module.dir_name());
         }
-        student_modules.push_back(capstone->dir_name());
     }
 
     Leaderboard board = Leaderboard::open_or_create(leaderboard_path(course, options.leaderboard));

@@ -190,6 +190,15 @@ void write_file(const fs::path& path, const std::string& content) {
     out << content;
 }
 
+void write_identity(const fs::path& workspace, const std::string& name, const std::string& handle, const std::string& email) {
+    std::string source = read_file(source_dir() / "engine" / "src" / "01_setup" / "setup.cpp");
+    const std::string reference = "return {\"Ada Lovelace\", \"ada\", \"ada@example.com\"};";
+    const size_t at = source.find(reference);
+    if (at == std::string::npos) throw std::runtime_error("write_identity: engine/src/01_setup/setup.cpp no longer returns Ada Lovelace");
+    source.replace(at, reference.size(), "return {\"" + name + "\", \"" + handle + "\", \"" + email + "\"};");
+    write_file(workspace / "01_setup" / "setup.cpp", source);
+}
+
 void drop_in_reference(const fs::path& workspace, const std::string& module_dir) {
     for (const auto& entry : fs::directory_iterator(source_dir() / "engine" / "src" / module_dir))
         if (entry.path().extension() == ".cpp")

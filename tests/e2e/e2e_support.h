@@ -59,6 +59,8 @@ void write_file(const fs::path& path, const std::string& content);
 
 // Copies the reference sources of a module (engine/src/<dir>/*.cpp) into the workspace's module folder.
 void drop_in_reference(const fs::path& workspace, const std::string& module_dir);
+// Writes 01_setup/setup.cpp: the reference's, returning this identity from my_identity().
+void write_identity(const fs::path& workspace, const std::string& name, const std::string& handle, const std::string& email);
 
 // .tito/results/<dir>.json of a workspace.
 nlohmann::json results(const fs::path& workspace, const std::string& module_dir);

@@ -65,6 +65,7 @@ struct Fixture {
         const Run start = tito({"module", "start", "01", "-q"}, workspace);
         INFO(start.text());
         REQUIRE(start.exit_code == 0);
+        write_identity(workspace, "Grace Hopper", "grace", "grace@example.com");
         const nlohmann::json module = nlohmann::json::parse(read_file(source_dir() / "modules" / "20_capstone" / "module.json"));
         for (const auto& file : module.at("files")) capstone_files.push_back(fs::path(file.get<std::string>()).filename().string());
         capstone_dir = workspace / "20_capstone";
@@ -215,10 +216,10 @@ TEST_CASE("competitions: a good submission is scored by tito and recorded with e
     for (const char* key : {"training_seconds", "predict_seconds", "peak_memory_mib", "images_per_second"})
         CHECK(e.at("metrics").at(key).is_number());
     CHECK(e.at("metrics").at("training_seconds").get<double>() < 10.0);
-    CHECK(e.at("name") == "Ada Lovelace");  // module 01 not passed: the reference's identity
-    CHECK(e.at("handle") == "ada");
-    CHECK(e.at("email") == "ada@example.com");
-    CHECK(e.at("student_modules") == nlohmann::json{"20_capstone"});
+    CHECK(e.at("name") == "Grace Hopper");  // the student's module 01, passed or not (never the reference's)
+    CHECK(e.at("handle") == "grace");
+    CHECK(e.at("email") == "grace@example.com");
+    CHECK(e.at("student_modules") == nlohmann::json{"01_setup", "20_capstone"});
     CHECK(e.at("commit").get<std::string>().size() == 40);
     CHECK(e.at("rules_hash").get<std::string>().size() == 64);
     CHECK_FALSE(e.at("cpu_model").get<std::string>().empty());
@@ -371,6 +372,13 @@ TEST_CASE("competitions: usage errors are one line and touch nothing", "[competi
         Run run = tito({"submit", "--competition", "cifar", "--quick"}, other.path, {{"TITO_DATA_DIR", fixture().data.string()}});
         CHECK(run.exit_code == 2);
         CHECK_THAT(run.err, Catch::Matchers::Contains("start it with `tito module start 20`"));
+    }
+    SECTION("module 01 must be started: it names the entry") {
+        TempDir other("competitions-anonymous");
+        REQUIRE(tito({"module", "start", "20", "-q", "--force"}, other.path).exit_code == 0);
+        Run run = tito({"submit", "--competition", "cifar", "--quick"}, other.path, {{"TITO_DATA_DIR", fixture().data.string()}});
+        CHECK(run.exit_code == 2);
+        CHECK_THAT(run.err, Catch::Matchers::Contains("`tito module start 01`"));
     }
     SECTION("outside a workspace") {
         TempDir outside("competitions-outside");

@@ -94,6 +94,7 @@ TEST_CASE("leaderboard: a submitted entry is listed in every format, exported, a
 
     fs::create_directories(workspace);
     REQUIRE(tito({"module", "start", "01", "-q"}, workspace).exit_code == 0);
+    write_identity(workspace, "Grace Hopper", "grace", "grace@example.com");
     write_file(workspace / "20_capstone" / "cifar.cpp", capstone_cifar(marker));
     write_file(workspace / "20_capstone" / "gpt_inference.cpp", kCapstoneGpt);
 
