@@ -4,7 +4,7 @@
 // PyTorch trains a 5-layer conv-BatchNorm-ReLU net on the same files with the same thread count
 // (bench/pytorch/cifar_capstone.py), unless --no-pytorch.
 //
-//     TITO_DATA_DIR=/work/shared/datasets build/bin/bench_capstone_cifar [--budget S] [--threads T]
+//     TITO_DATA_DIR=../shared/datasets build/bin/bench_capstone_cifar [--budget S] [--threads T]
 //                   [--limit IMAGES] [--pytorch-epochs E] [--no-pytorch]
 //
 // --limit trains on the first IMAGES training images only (quick checks); the test set is always
